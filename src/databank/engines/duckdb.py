@@ -1,0 +1,186 @@
+"""Embedded DuckDB: the default engine, one file, one writer process."""
+
+from __future__ import annotations
+
+import errno
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import count
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+import pyarrow as pa
+
+from databank.engines.base import Capabilities, Engine, Params, quote_ident, quote_table
+from databank.errors import DataDirError, EngineError, EngineLockedError
+
+_view_ids = count()
+
+
+def duckdb_path(url: str) -> str:
+    """The database path of a `duckdb:///path` URL (`:memory:` for an in-memory database)."""
+    rest = url.removeprefix("duckdb://")
+    if rest in ("", "/:memory:", ":memory:"):
+        return ":memory:"
+    return rest if rest.startswith("/") else str(Path(rest).resolve())
+
+
+def _open(path: str) -> duckdb.DuckDBPyConnection:
+    if path != ":memory:":
+        folder = Path(path).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".databank-write-probe"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise DataDirError(
+                    f"data directory {folder} is not writable ({exc.strerror})",
+                    "set DATABANK_DATA_DIR (or DATABANK_ENGINE) to a folder you can write",
+                ) from None
+            raise DataDirError(
+                f"cannot use data directory {folder}: {exc.strerror}",
+                "set DATABANK_DATA_DIR to a writable folder",
+            ) from None
+    try:
+        con = duckdb.connect(path)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = text.split("held in", 1)[-1].split(". See", 1)[0].strip() if "held in" in text else "another process"
+            raise EngineLockedError(
+                f"the database file {path} is in use by {holder}",
+                "stop that process, or talk to it through its API (databank serve owns the file)",
+            ) from None
+        raise EngineError(f"cannot open DuckDB file {path}: {text.splitlines()[0]}") from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+class DuckDBEngine(Engine):
+    """DuckDB in this process; threads get their own cursor on the shared database."""
+
+    scheme: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        transactions=True,
+        upsert=True,
+        indexes=False,  # ART indexes slow bulk loads and DuckDB scans fast without them
+        advanced_indexes=False,
+        constraints=True,
+        concurrent_processes=False,
+    )
+    type_map: ClassVar[dict[str, str]] = {
+        "uuid": "UUID",
+        "varchar": "VARCHAR",
+        "text": "VARCHAR",
+        "jsonb": "JSON",
+        "timestamp": "TIMESTAMP",
+        "date": "DATE",
+        # An unsized DBML numeric holds scores and durations: keep 10 decimals of precision.
+        "numeric": "DECIMAL(38,10)",
+        "integer": "INTEGER",
+        "bigint": "BIGINT",
+        "boolean": "BOOLEAN",
+    }
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.path = duckdb_path(url)
+        self._root = _open(self.path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def render_type(self, col_type: Any) -> str:
+        """DuckDB spells unsized numeric like a sized one; sized ones keep their own size."""
+        if col_type.base == "numeric" and col_type.args:
+            return f"DECIMAL({','.join(map(str, col_type.args))})"
+        return super().render_type(col_type)
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            with self._lock:
+                con = self._root.cursor()
+            con.execute("SET TimeZone = 'UTC'")
+            self._local.con = con
+        return con
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        """Run one statement."""
+        self._con().execute(sql, dict(params) if params else None)
+
+    def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
+        """Run a query, return Arrow."""
+        return self._con().execute(sql, dict(params) if params else None).fetch_arrow_table()
+
+    def fetch_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run a query, return tuples."""
+        return self._con().execute(sql, dict(params) if params else None).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT on this thread's cursor; nested calls join the outer transaction."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        con = self._con()
+        con.execute("BEGIN TRANSACTION")
+        self._local.depth = 1
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def append_arrow(self, table: str, data: pa.Table) -> int:
+        """INSERT … SELECT from the Arrow table registered as a view (zero copy)."""
+        if data.num_rows == 0:
+            return 0
+        con = self._con()
+        view = f"_databank_in_{next(_view_ids)}"
+        columns = ", ".join(quote_ident(c) for c in data.column_names)
+        con.register(view, data)
+        try:
+            con.execute(
+                f"INSERT INTO {quote_table(table)} ({columns}) SELECT {columns} FROM {view}"
+            )
+        finally:
+            con.unregister(view)
+        return data.num_rows
+
+    def table_names(self, schema: str) -> set[str]:
+        """Tables in `schema`."""
+        rows = self.fetch_rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $s "
+            "AND table_catalog = current_database()",
+            {"s": schema},
+        )
+        return {r[0] for r in rows}
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Column → DuckDB type."""
+        schema, name = table.split(".", 1)
+        rows = self.fetch_rows(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = $s AND table_name = $t AND table_catalog = current_database() "
+            "ORDER BY ordinal_position",
+            {"s": schema, "t": name},
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def close(self) -> None:
+        """Close the database (other threads' cursors go with it)."""
+        self._root.close()

@@ -1,0 +1,1 @@
+"""Numbered migrations, one module each (`v0001_….py` defining `MIGRATION`)."""
