@@ -1,0 +1,1 @@
+"""Data-access layer: in-process Python access per layer, on any engine."""

@@ -1,0 +1,1 @@
+"""Ingestion: contracts, the BronzeWriter (the one road into bronze) and, later, the sources."""

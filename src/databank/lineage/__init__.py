@@ -1,0 +1,1 @@
+"""Lineage: column lineage from model SQL, OpenLineage events, row provenance."""

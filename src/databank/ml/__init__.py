@@ -1,0 +1,1 @@
+"""Platinum models: forecasting, churn, recommendations, anomalies, insights."""

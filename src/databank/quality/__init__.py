@@ -1,0 +1,1 @@
+"""Data quality: checks declared as data and compiled to SQL."""

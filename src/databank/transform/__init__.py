@@ -1,0 +1,1 @@
+"""Transformations: the model runner for silver and gold, and the SQL models."""
