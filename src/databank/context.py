@@ -69,10 +69,7 @@ class Databank:
             if last
             else None,
             "layers": {
-                layer: {
-                    t.name: t.rows for t in tables if t.layer == layer
-                }
-                for layer in LAYERS
+                layer: {t.name: t.rows for t in tables if t.layer == layer} for layer in LAYERS
             },
             "tables": sum(1 for t in tables if t.rows is not None),
         }

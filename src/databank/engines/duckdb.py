@@ -50,7 +50,11 @@ def _open(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
-            holder = text.split("held in", 1)[-1].split(". See", 1)[0].strip() if "held in" in text else "another process"
+            holder = (
+                text.split("held in", 1)[-1].split(". See", 1)[0].strip()
+                if "held in" in text
+                else "another process"
+            )
             raise EngineLockedError(
                 f"the database file {path} is in use by {holder}",
                 "stop that process, or talk to it through its API (databank serve owns the file)",
@@ -115,7 +119,7 @@ class DuckDBEngine(Engine):
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
         """Run a query, return Arrow."""
-        return self._con().execute(sql, dict(params) if params else None).fetch_arrow_table()
+        return self._con().execute(sql, dict(params) if params else None).to_arrow_table()
 
     def fetch_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Run a query, return tuples."""

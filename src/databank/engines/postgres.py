@@ -133,7 +133,9 @@ class PostgresEngine(Engine):
             names = [d.name for d in cur.description or ()]
             rows = cur.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        return pa.table({n: pa.array([_plain(v) for v in col]) for n, col in zip(names, columns, strict=True)})
+        return pa.table(
+            {n: pa.array([_plain(v) for v in col]) for n, col in zip(names, columns, strict=True)}
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -157,23 +159,30 @@ class PostgresEngine(Engine):
             return 0
         buffer = io.BytesIO()
         pacsv.write_csv(
-            _copyable(data), buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            _copyable(data),
+            buffer,
+            pacsv.WriteOptions(include_header=False, quoting_style="needed"),
         )
         columns = ", ".join(quote_ident(c) for c in data.column_names)
         with self._connection() as conn, conn.cursor() as cur:
             try:
-                with cur.copy(f"COPY {quote_table(table)} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                with cur.copy(
+                    f"COPY {quote_table(table)} ({columns}) FROM STDIN (FORMAT csv)"
+                ) as copy:
                     view = buffer.getbuffer()
                     for start in range(0, len(view), 1 << 20):
                         copy.write(view[start : start + (1 << 20)])
             except psycopg.errors.DataError as exc:
-                raise EngineError(f"COPY into {table} rejected a value: {exc}".splitlines()[0]) from exc
+                raise EngineError(
+                    f"COPY into {table} rejected a value: {exc}".splitlines()[0]
+                ) from exc
         return data.num_rows
 
     def table_names(self, schema: str) -> set[str]:
         """Tables in `schema`."""
         rows = self.fetch_rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $s", {"s": schema}
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $s",
+            {"s": schema},
         )
         return {r[0] for r in rows}
 

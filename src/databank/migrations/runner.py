@@ -18,7 +18,9 @@ from databank.migrations.model import Migration
 from databank.schema.model import LAYERS
 
 LEDGER = "meta.schema_migrations"
-_LOCK_ID = 0x0DA7AB4E  # PostgreSQL advisory lock: two `databank init` at once apply each migration once
+_LOCK_ID = (
+    0x0DA7AB4E  # PostgreSQL advisory lock: two `databank init` at once apply each migration once
+)
 
 
 @dataclass(frozen=True)

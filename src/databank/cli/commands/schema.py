@@ -83,7 +83,9 @@ def schema(
     grid = RichTable("column", "type", "engine type", "key", "default", title=spec.qualified)
     for c in columns:
         key = "pk" if c["primary_key"] else ("unique" if c["unique"] else "")
-        grid.add_row(c["column"], c["type"], c["engine_type"] or "(not created)", key, c["default"] or "")
+        grid.add_row(
+            c["column"], c["type"], c["engine_type"] or "(not created)", key, c["default"] or ""
+        )
     out.print(grid)
 
 
