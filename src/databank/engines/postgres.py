@@ -89,8 +89,7 @@ class PostgresEngine(Engine):
             # Fail fast with a clear cause instead of letting the pool retry in the background.
             psycopg.connect(conninfo, connect_timeout=int(connect_timeout)).close()
         except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "refused"
-            reason = reason.removeprefix("FATAL:").strip()
+            reason = _connect_failure(str(exc))
             fix = "start the server or fix DATABANK_ENGINE"
             if "does not exist" in reason and "database" in reason:
                 fix = "create it first (createdb NAME) or fix DATABANK_ENGINE"
@@ -223,6 +222,13 @@ class PostgresEngine(Engine):
     def close(self) -> None:
         """Close the pool."""
         self._pool.close()
+
+
+def _connect_failure(message: str) -> str:
+    """The useful part of a libpq connection error: 'Connection refused', 'role … does not exist'."""
+    first = message.strip().splitlines()[0] if message.strip() else "connection failed"
+    reason = first.rsplit(" failed: ", 1)[-1]
+    return reason.removeprefix("FATAL:").strip()
 
 
 def _plain(value: Any) -> Any:
