@@ -1,0 +1,1 @@
+"""Demo data: a deterministic, coherent fictional retailer for the pipeline and tests."""
