@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from databank import __version__
 from databank.engines import Engine, connect, quote_table
 from databank.migrations import runner
 from databank.schema.model import LAYERS, Schema, load_schema
 from databank.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from databank.ingestion.writer import BronzeWriter
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,16 @@ class Databank:
         if self._engine is None:
             self._engine = connect(self.settings.engine_url)
         return self._engine
+
+    @property
+    def bronze(self) -> BronzeWriter:
+        """The BronzeWriter on this engine (one per Databank; rebuilt if the engine was reopened)."""
+        from databank.ingestion.writer import BronzeWriter
+
+        writer = self.__dict__.get("_bronze")
+        if writer is None or writer.engine is not self.engine:
+            writer = self.__dict__["_bronze"] = BronzeWriter(self.engine, self.settings)
+        return writer
 
     @cached_property
     def schema(self) -> Schema:

@@ -62,11 +62,19 @@ class Settings(BaseSettings):
     pii_key: SecretStr | None = Field(
         default=None, description="Key for HMAC-SHA256 pseudonymisation of personal data."
     )
+    pii_key_file: Path = Field(
+        default=Path("~/.config/neural-databank/pii.key"),
+        description="Where a generated PII key is kept when pii_key is unset (never in data_dir).",
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8321, ge=1, le=65535)
     api_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     api_max_records: int = Field(default=10_000, ge=1)
     api_auth: bool = Field(default=True, description="False only for local demos.")
+    api_idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    api_queue_worker: bool = Field(default=True, description="Process queued batches in-process.")
+    api_queue_poll_seconds: float = Field(default=1.0, gt=0)
+    api_serialize_writes: bool = Field(default=False, description="One write at a time (slower).")
 
     @field_validator("engine", mode="before")
     @classmethod

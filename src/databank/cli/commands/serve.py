@@ -1,0 +1,60 @@
+"""`databank serve`: the REST API (and, on DuckDB, the one process that writes the file)."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from databank.cli.console import err, out
+from databank.context import Databank
+from databank.settings import load_settings
+
+
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Interface to bind (default: settings.api_host)."),
+    port: int | None = typer.Option(None, "--port", help="Port (default: settings.api_port)."),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Accept requests without an API key. Local demos only!"
+    ),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Do not process queued batches in this process."
+    ),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
+) -> None:
+    """Serve the REST API: ingestion, status, health, OpenAPI docs at /docs."""
+    import uvicorn
+
+    from databank.api.app import NO_AUTH_WARNING, create_app
+
+    overrides: dict[str, object] = {}
+    if no_auth:
+        overrides["api_auth"] = False
+    if no_worker:
+        overrides["api_queue_worker"] = False
+    settings = load_settings(**overrides)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bank = Databank(settings)
+    bank.engine  # noqa: B018 - open now: a locked DuckDB file is reported before binding the port
+    if not settings.api_auth:
+        err.print(f"[bold red]WARNING: {NO_AUTH_WARNING}[/]")
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    out.print(
+        f"serving Neural DataBank on http://{bind_host}:{bind_port} "
+        f"({bank.engine.redacted_url()}); docs at /docs"
+    )
+    app = create_app(bank)
+    try:
+        uvicorn.run(
+            app, host=bind_host, port=bind_port, log_level=log_level.lower(), access_log=access_log,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        bank.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the CLI."""
+    app.command()(serve)

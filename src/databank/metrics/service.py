@@ -1,0 +1,154 @@
+"""`KpiService`: answers KPI questions over one engine, through the cache. API, CLI and DAL share it.
+
+Order of work for one request, chosen so a stale answer is never served:
+1. parse and check the parameters against the catalog (no database work for a bad request);
+2. read the gold table's refresh version (`databank.refresh.table_versions`);
+3. look up the normalised question at that version in the cache;
+4. on a miss, read the rows, compute, and store the answer under the version read in step 2.
+Because the version is read *before* the rows, an answer computed while a refresh commits is
+stored under the old version and is never served again once the new version is visible.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from databank.context import Databank
+from databank.engines.base import Engine
+from databank.errors import SchemaError
+from databank.metrics.cache import CacheMetrics, VersionedLRU
+from databank.metrics.catalog import Catalog, Metric, default_catalog
+from databank.metrics.compute import KpiResult, compute
+from databank.metrics.periods import parse_date, parse_date_range
+from databank.metrics.query import fetch_components, latest_day
+from databank.metrics.request import KpiQuery, parse_dimensions, parse_filters, parse_granularity
+from databank.refresh import on_refresh, table_versions
+
+DEFAULT_RANGE = "last_30_days"
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class KpiAnswer:
+    """A computed answer and its JSON encoding (what the API sends)."""
+
+    result: KpiResult
+    body: bytes
+
+
+def utc_today() -> date:
+    """Today's date in UTC (the wall clock)."""
+    return datetime.now(UTC).date()
+
+
+class KpiService:
+    """KPI answers for one `Databank` (or bare engine), cached per gold-table version."""
+
+    def __init__(
+        self,
+        source: Databank | Engine,
+        catalog: Catalog | None = None,
+        *,
+        today: Callable[[], date] = utc_today,
+        max_entries: int = 1024,
+    ) -> None:
+        # A weak reference: the per-bank registry below maps bank → service, and a service holding
+        # its bank strongly would keep both alive for ever.
+        self._bank = weakref.ref(source) if isinstance(source, Databank) else None
+        self._engine = None if isinstance(source, Databank) else source
+        self.catalog = catalog or default_catalog()
+        self.today = today  # replaceable: tests pin "today"
+        self.cache: VersionedLRU[KpiAnswer] = VersionedLRU(max_entries)
+        self._latest: dict[tuple[str, str, int], date | None] = {}
+        self._checked: set[str] = set()
+        weakref.finalize(self, on_refresh(self.cache.invalidate_table))
+
+    @property
+    def engine(self) -> Engine:
+        """The engine the answers are read from."""
+        if self._engine is not None:
+            return self._engine
+        bank = self._bank() if self._bank is not None else None
+        if bank is None:
+            raise RuntimeError("the Databank of this KPI service has been garbage-collected")
+        return bank.engine
+
+    def answer(
+        self,
+        metric_name: str,
+        *,
+        date_range: str | None = None,
+        granularity: str | None = None,
+        dimensions: str | Iterable[str] | None = None,
+        filters: str | Mapping[str, Any] | Iterable[str] | None = None,
+        as_of: str | date | None = None,
+    ) -> KpiAnswer:
+        """The KPI for these parameters, from the cache when its table has not changed since."""
+        metric = self.catalog.get(metric_name)
+        grain = parse_granularity(granularity, metric)
+        dims = parse_dimensions(dimensions, metric)
+        wanted = parse_filters(filters, metric, dims)
+        anchor_day = as_of if isinstance(as_of, date) else None
+        if isinstance(as_of, str) and as_of.strip().lower() != LATEST:
+            anchor_day = parse_date(as_of, "as_of")
+        engine = self.engine
+        self._check_table(engine, metric)
+        version = table_versions(engine, [metric.table])[metric.table]
+        if anchor_day is None:
+            anchor_day = self._latest_day(engine, metric, version) if as_of else self.today()
+        period = parse_date_range(date_range or DEFAULT_RANGE, anchor_day)
+        query = KpiQuery(metric.name, period, grain, dims, wanted)
+        cached = self.cache.get(query, version)
+        if cached is not None:
+            return cached
+        rows = fetch_components(
+            engine, metric, period, granularity=grain, dimensions=dims, filters=wanted
+        )
+        result = compute(metric, query, rows)
+        answer = KpiAnswer(result, orjson.dumps(result.to_dict()))
+        self.cache.put(query, metric.table, version, answer)
+        return answer
+
+    def get(self, metric_name: str, **params: Any) -> KpiResult:
+        """Like `answer`, returning only the result."""
+        return self.answer(metric_name, **params).result
+
+    def cache_status(self) -> CacheMetrics:
+        """Hit ratio, counts, entries and memory of the cache."""
+        return self.cache.metrics()
+
+    def _check_table(self, engine: Engine, metric: Metric) -> None:
+        if metric.table in self._checked:
+            return
+        if not engine.table_exists(metric.table) or not engine.table_exists("meta.table_versions"):
+            raise SchemaError(f"table {metric.table} does not exist yet", "run `databank init` first")
+        self._checked.add(metric.table)
+
+    def _latest_day(self, engine: Engine, metric: Metric, version: int) -> date:
+        """The newest day in the table, remembered per table version; today if the table is empty."""
+        key = (metric.table, metric.time_column, version)
+        if key not in self._latest:
+            if len(self._latest) > 256:
+                self._latest.clear()
+            self._latest[key] = latest_day(engine, metric)
+        return self._latest[key] or self.today()
+
+
+_services: weakref.WeakKeyDictionary[Databank, KpiService] = weakref.WeakKeyDictionary()
+_services_lock = threading.Lock()
+
+
+def kpi_service(bank: Databank) -> KpiService:
+    """The `KpiService` of `bank`, made on first use: the API and the DAL of one process share it."""
+    with _services_lock:
+        service = _services.get(bank)
+        if service is None:
+            service = _services[bank] = KpiService(bank)
+        return service

@@ -1,0 +1,177 @@
+-- gold.scout_kpi_customer_metrics: the customer base per day and tier. Definitions (also in
+-- docs/definitions.md, "Gold"); W is the inactivity window, 90 days:
+--
+-- * Tier: the customer's current customer_tier in silver.scout_clean_customers ('unknown' for a
+--   buyer silver has no customer row for). Silver keeps no tier history, so all days use today's
+--   tiers: that is why this model is rebuilt in full (a tier change moves a customer in the past).
+-- * A purchase is a sale (silver amount > 0) of the customer; a purchase day is a day with one.
+-- * total_customers: customers known on that day: registered (registration_date) or, when
+--   earlier or without one, first purchase on or before it.
+-- * new_acquisitions: customers whose first-ever purchase is that day.
+-- * active_customers: customers with a purchase in the W days ending that day (d-89 .. d).
+-- * churn_count: customers who become inactive that day: their last purchase was exactly W days
+--   earlier (d-90) and none followed. churn_rate = churn_count / active_customers of the day
+--   before (a customer churning on d was active on d-1), 4 decimals.
+-- * retention_rate: of the customers active W days earlier (d-90), the share still active on d
+--   without having churned in between, 4 decimals.
+-- * avg_lifetime_value: net revenue (sales minus refunds) of the tier's customers up to and
+--   including that day / total_customers, to the cent (the lifetime value as it stood that day).
+-- * avg_engagement_score: purchase days in the W-day window per active customer (1.00 = every
+--   active customer bought on one day of the window; at most 90), 2 decimals.
+-- Days run from the first customer's arrival to the newest transaction_date, every day included.
+MODEL (
+  kind full,
+  grain (date, customer_tier),
+  tests (
+    not_null(date, customer_tier, total_customers, active_customers, new_acquisitions, churn_count),
+    unique(date, customer_tier),
+    range(active_customers, min := 0),
+    range(churn_rate, min := 0, max := 1),
+    range(retention_rate, min := 0, max := 1)
+  ),
+  description 'Customers, activity, acquisition, churn, retention, lifetime value and engagement per day and tier'
+);
+
+WITH days AS (
+  SELECT
+    t.customer_id,
+    t.transaction_date AS day,
+    max(CASE WHEN t.amount > 0 THEN 1 ELSE 0 END) AS bought,
+    sum(t.amount) AS net_amount
+  FROM silver.scout_clean_transactions AS t
+  WHERE t.customer_id IS NOT NULL AND t.transaction_date IS NOT NULL AND t.amount IS NOT NULL
+  GROUP BY t.customer_id, t.transaction_date
+),
+people AS (
+  SELECT
+    coalesce(c.customer_id, b.customer_id) AS customer_id,
+    coalesce(c.customer_tier, 'unknown') AS customer_tier,
+    CASE
+      WHEN c.registration_date IS NULL THEN b.first_day
+      WHEN b.first_day IS NULL THEN c.registration_date
+      ELSE least(c.registration_date, b.first_day)
+    END AS known_from,
+    b.first_day
+  FROM silver.scout_clean_customers AS c
+  FULL OUTER JOIN (
+    SELECT d.customer_id, min(d.day) AS first_day FROM days AS d WHERE d.bought = 1 GROUP BY d.customer_id
+  ) AS b ON b.customer_id = c.customer_id
+),
+purchases AS (
+  SELECT
+    d.customer_id,
+    d.day,
+    lag(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS prev_day,
+    lead(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS next_day
+  FROM days AS d
+  WHERE d.bought = 1
+),
+spells AS (
+  SELECT
+    p.customer_id,
+    p.day,
+    p.next_day,
+    max(CASE WHEN p.prev_day IS NULL OR p.day > p.prev_day + 90 THEN p.day END)
+      OVER (PARTITION BY p.customer_id ORDER BY p.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      AS spell_start,
+    p.next_day IS NULL OR p.next_day > p.day + 90 AS ends
+  FROM purchases AS p
+),
+moves AS (
+  -- Each event as (day, tier, change): cumulative sums over the days turn them into levels.
+  SELECT s.day, s.customer_id, 'active' AS measure, 1 AS delta FROM spells AS s
+  UNION ALL
+  SELECT CASE WHEN s.ends THEN s.day + 90 ELSE s.next_day END, s.customer_id, 'active', -1
+  FROM spells AS s
+  UNION ALL
+  SELECT s.day, s.customer_id, 'engaged', 1 FROM spells AS s
+  UNION ALL
+  SELECT s.day + 90, s.customer_id, 'engaged', -1 FROM spells AS s
+  UNION ALL
+  SELECT s.day + 90, s.customer_id, 'churned', 1 FROM spells AS s WHERE s.ends
+  UNION ALL
+  SELECT s.spell_start + 90, s.customer_id, 'retained', 1 FROM spells AS s WHERE s.ends AND s.day > s.spell_start
+  UNION ALL
+  SELECT s.day + 90, s.customer_id, 'retained', -1 FROM spells AS s WHERE s.ends AND s.day > s.spell_start
+  UNION ALL
+  SELECT p.known_from, p.customer_id, 'known', 1 FROM people AS p WHERE p.known_from IS NOT NULL
+  UNION ALL
+  SELECT p.first_day, p.customer_id, 'new', 1 FROM people AS p WHERE p.first_day IS NOT NULL
+),
+changes AS (
+  SELECT
+    m.day,
+    coalesce(c.customer_tier, 'unknown') AS customer_tier,
+    sum(CASE WHEN m.measure = 'active' THEN m.delta ELSE 0 END) AS active_delta,
+    sum(CASE WHEN m.measure = 'engaged' THEN m.delta ELSE 0 END) AS engaged_delta,
+    sum(CASE WHEN m.measure = 'churned' THEN m.delta ELSE 0 END) AS churned,
+    sum(CASE WHEN m.measure = 'retained' THEN m.delta ELSE 0 END) AS retained_delta,
+    sum(CASE WHEN m.measure = 'known' THEN m.delta ELSE 0 END) AS known_delta,
+    sum(CASE WHEN m.measure = 'new' THEN m.delta ELSE 0 END) AS acquired
+  FROM moves AS m
+  LEFT JOIN silver.scout_clean_customers AS c ON c.customer_id = m.customer_id
+  GROUP BY m.day, coalesce(c.customer_tier, 'unknown')
+),
+revenue AS (
+  SELECT
+    d.day,
+    coalesce(c.customer_tier, 'unknown') AS customer_tier,
+    sum(CAST(d.net_amount * 100 AS BIGINT)) AS net_cents
+  FROM days AS d
+  LEFT JOIN silver.scout_clean_customers AS c ON c.customer_id = d.customer_id
+  GROUP BY d.day, coalesce(c.customer_tier, 'unknown')
+),
+calendar AS (
+  SELECT CAST(g.day AS DATE) AS date
+  FROM (
+    SELECT
+      (SELECT min(p.known_from) FROM people AS p) AS first_day,
+      (SELECT max(t.transaction_date) FROM silver.scout_clean_transactions AS t) AS last_day
+  ) AS b
+  CROSS JOIN generate_series(b.first_day, b.last_day, INTERVAL 1 DAY) AS g(day)
+),
+tiers AS (
+  SELECT DISTINCT p.customer_tier FROM people AS p
+),
+levels AS (
+  SELECT
+    k.date,
+    r.customer_tier,
+    sum(coalesce(x.known_delta, 0)) OVER w AS total_customers,
+    sum(coalesce(x.active_delta, 0)) OVER w AS active_customers,
+    sum(coalesce(x.engaged_delta, 0)) OVER w AS engaged_days,
+    sum(coalesce(x.retained_delta, 0)) OVER w AS retained,
+    sum(coalesce(v.net_cents, 0)) OVER w AS net_cents,
+    coalesce(x.acquired, 0) AS new_acquisitions,
+    coalesce(x.churned, 0) AS churn_count
+  FROM calendar AS k
+  CROSS JOIN tiers AS r
+  LEFT JOIN changes AS x ON x.day = k.date AND x.customer_tier = r.customer_tier
+  LEFT JOIN revenue AS v ON v.day = k.date AND v.customer_tier = r.customer_tier
+  WINDOW w AS (PARTITION BY r.customer_tier ORDER BY k.date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+compared AS (
+  SELECT
+    l.*,
+    lag(l.active_customers) OVER (PARTITION BY l.customer_tier ORDER BY l.date) AS active_before,
+    lag(l.active_customers, 90) OVER (PARTITION BY l.customer_tier ORDER BY l.date) AS active_window_ago
+  FROM levels AS l
+)
+SELECT
+  c.date,
+  c.customer_tier,
+  c.total_customers,
+  c.active_customers,
+  c.new_acquisitions,
+  c.churn_count,
+  (20000 * c.churn_count + c.active_before) // (2 * NULLIF(c.active_before, 0)) * 0.0001 AS churn_rate,
+  CASE
+    WHEN c.net_cents < 0
+      THEN -((2 * -c.net_cents + c.total_customers) // (2 * NULLIF(c.total_customers, 0)))
+    ELSE (2 * c.net_cents + c.total_customers) // (2 * NULLIF(c.total_customers, 0))
+  END * 0.01 AS avg_lifetime_value,
+  (200 * c.engaged_days + c.active_customers) // (2 * NULLIF(c.active_customers, 0)) * 0.01
+    AS avg_engagement_score,
+  (20000 * c.retained + c.active_window_ago) // (2 * NULLIF(c.active_window_ago, 0)) * 0.0001
+    AS retention_rate
+FROM compared AS c

@@ -1,0 +1,159 @@
+"""Declared tests compiled to SQL: each counts the rows that break it (STYLE.md point 5).
+
+A test runs on the rows a model just wrote (a `scope`: the replaced partitions, the merged keys)
+or on a whole (staging) table. `unique` in a scope checks the scope's keys against the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from databank.engines.base import Engine, quote_ident, quote_table
+from databank.transform.catalog import TableInfo
+from databank.transform.errors import ModelDefinitionError
+from databank.transform.model import Check, Severity
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one test on one run."""
+
+    check: Check
+    metric_value: float  # failing rows, or the failing share when the test allows a rate
+    threshold_max: float  # the most failing rows (or share) allowed
+    status: str  # pass | warn | fail
+
+    @property
+    def name(self) -> str:
+        """`not_null:customer_id`."""
+        return self.check.metric_name
+
+    @property
+    def blocking(self) -> bool:
+        """True when the test failed with severity `error`."""
+        return self.status == "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "severity": self.check.severity.value,
+            "status": self.status,
+            "metric_value": self.metric_value,
+            "threshold_max": self.threshold_max,
+        }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows of the table a test looks at: an SQL condition on its columns, with parameters."""
+
+    condition: str
+    params: Mapping[str, Any]
+
+
+def validate_checks(checks: Sequence[Check], info: TableInfo, engine: Engine, where: str) -> None:
+    """Every column a test names exists (identifiers in SQL come only from the catalog)."""
+    for check in checks:
+        for column in check.columns:
+            if column not in info.types:
+                raise ModelDefinitionError(
+                    f"{where}: test {check.metric_name} names column {column!r}, "
+                    f"which {info.name} does not have"
+                )
+        if check.kind == "relationships":
+            ref_types = engine.column_types(check.ref_table or "") if check.ref_table else {}
+            if check.ref_column not in ref_types:
+                raise ModelDefinitionError(
+                    f"{where}: test {check.metric_name} refers to {check.ref_table}.{check.ref_column}, "
+                    "which does not exist"
+                )
+
+
+def check_sql(check: Check, table: str, scope: Scope | None) -> tuple[str, dict[str, Any]]:
+    """The query counting the rows of `table` (within `scope`) that break `check`."""
+    t = quote_table(table)
+    cols = [quote_ident(c) for c in check.columns]
+    where = f" AND ({scope.condition})" if scope else ""
+    params: dict[str, Any] = dict(scope.params) if scope else {}
+    if check.kind == "not_null":
+        return f"SELECT count(*) FROM {t} AS _t WHERE {cols[0]} IS NULL{where}", params
+    if check.kind == "unique":
+        within = ""
+        if scope:
+            match = " AND ".join(f"_s.{c} = _t.{c}" for c in cols)
+            within = f" AND EXISTS (SELECT 1 FROM {t} AS _s WHERE ({scope.condition}) AND {match})"
+        not_null = " AND ".join(f"_t.{c} IS NOT NULL" for c in cols)
+        return (
+            f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {t} AS _t "
+            f"WHERE {not_null}{within} GROUP BY {', '.join(cols)} HAVING count(*) > 1) AS _d",
+            params,
+        )
+    if check.kind == "accepted_values":
+        marks = []
+        for i, value in enumerate(check.values):
+            params[f"_v{i}"] = value
+            marks.append(f"$_v{i}")
+        return (
+            f"SELECT count(*) FROM {t} AS _t WHERE {cols[0]} IS NOT NULL "
+            f"AND {cols[0]} NOT IN ({', '.join(marks)}){where}",
+            params,
+        )
+    if check.kind == "range":
+        bounds = []
+        if check.min is not None:
+            params["_min"] = check.min
+            bounds.append(f"{cols[0]} < $_min")
+        if check.max is not None:
+            params["_max"] = check.max
+            bounds.append(f"{cols[0]} > $_max")
+        return f"SELECT count(*) FROM {t} AS _t WHERE ({' OR '.join(bounds)}){where}", params
+    if check.kind == "relationships" and check.ref_table and check.ref_column:
+        ref = quote_table(check.ref_table)
+        return (
+            f"SELECT count(*) FROM {t} AS _t WHERE _t.{cols[0]} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {ref} AS _r WHERE _r.{quote_ident(check.ref_column)} = _t.{cols[0]})"
+            f"{where}",
+            params,
+        )
+    raise ModelDefinitionError(f"cannot compile test {check.metric_name}")
+
+
+def run_checks(
+    engine: Engine,
+    checks: Sequence[Check],
+    table: str,
+    scope: Scope | None = None,
+    enforced: frozenset[tuple[str, ...]] = frozenset(),
+) -> list[CheckResult]:
+    """Evaluate `checks` on `table` (within `scope`).
+
+    A `unique` test on a column set in `enforced` (a primary key or unique constraint the engine
+    enforces on `table`) passes without a query: a duplicate could not have been written.
+    """
+    results = []
+    total: int | None = None
+    for check in checks:
+        if check.kind == "unique" and tuple(check.columns) in enforced:
+            results.append(CheckResult(check, 0.0, float(check.max_failures), "pass"))
+            continue
+        sql, params = check_sql(check, table, scope)
+        failing = float(engine.fetch_value(sql, params or None) or 0)
+        allowed = float(check.max_failures)
+        if check.max_rate is not None:
+            if total is None:
+                where = f" WHERE {scope.condition}" if scope else ""
+                count_sql = f"SELECT count(*) FROM {quote_table(table)}{where}"
+                total = int(
+                    engine.fetch_value(count_sql, dict(scope.params) if scope else None) or 0
+                )
+            failing = failing / total if total else 0.0
+            allowed = check.max_rate
+        if failing <= allowed:
+            status = "pass"
+        else:
+            status = "fail" if check.severity is Severity.ERROR else "warn"
+        results.append(CheckResult(check, failing, allowed, status))
+    return results

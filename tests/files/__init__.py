@@ -1,0 +1,1 @@
+"""Tests of file ingestion: readers, mappings, the ingest command and hostile files."""

@@ -1,0 +1,1 @@
+"""Tests of the bronze ingestion (BronzeWriter, contracts, PII, replay)."""

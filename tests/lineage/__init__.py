@@ -1,0 +1,1 @@
+"""Tests of lineage, OpenLineage events and row provenance (`databank.lineage`)."""

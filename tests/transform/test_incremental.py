@@ -1,0 +1,218 @@
+"""Partition replace: idempotent, equal to a full rebuild, and exact about which partitions change."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from databank.engines import Engine
+from databank.engines.base import quote_table
+from databank.transform.runner import Runner
+from transform.toy import GOLD, PRODUCTS, SILVER, Bronze, snapshot, write_model
+
+TABLES = (SILVER, GOLD, PRODUCTS)
+
+
+def _expected_gold(rows: list[dict]) -> dict[tuple[date, str, str], tuple[Decimal, int]]:
+    """Revenue per day/region/channel worked out in Python: latest delivery per id, passed, > 0."""
+    latest: dict[str, dict] = {}
+    for row in rows:  # rows are in ingestion order
+        if row["status"] == "passed":
+            latest[row["tid"]] = row
+    totals: dict[tuple[date, str, str], list] = defaultdict(lambda: [Decimal(0), 0])
+    for row in latest.values():
+        amount = Decimal(str(row["amount"]))
+        if amount > 0:
+            key = (date.fromisoformat(row["day"]), row["region"], row["channel"])
+            totals[key][0] += amount
+            totals[key][1] += 1
+    return {k: (v[0], v[1]) for k, v in totals.items()}
+
+
+class Feed:
+    """Bronze records, also remembered for the independent computation."""
+
+    def __init__(self, bronze: Bronze) -> None:
+        self.bronze = bronze
+        self.rows: list[dict] = []
+
+    def add(
+        self,
+        tid: str,
+        day: str,
+        amount: str,
+        region: str = "north",
+        channel: str = "online",
+        status: str = "passed",
+    ) -> None:
+        self.bronze.add(tid, day, amount, region=region, channel=channel, status=status)
+        self.rows.append(
+            {
+                "tid": tid,
+                "day": day,
+                "amount": amount,
+                "region": region,
+                "channel": channel,
+                "status": status,
+            }
+        )
+
+
+def _gold(engine: Engine) -> dict[tuple[date, str, str], tuple[Decimal, int]]:
+    rows = engine.fetch_rows(
+        f"SELECT date, region, channel, total_revenue, total_transactions FROM {quote_table(GOLD)}"
+    )
+    return {(r[0], r[1], r[2]): (Decimal(r[3]), int(r[4])) for r in rows}
+
+
+def test_models_run_in_dependency_order(runner: Runner) -> None:
+    order = runner.plan()
+    assert order.index(SILVER) < order.index(GOLD)
+    assert order.index(SILVER) < order.index(PRODUCTS)
+    assert runner.refresh_order([GOLD, SILVER]) == [SILVER, GOLD]
+    assert runner.downstream(["bronze.scout_raw_transactions"]) == order
+
+
+def test_running_twice_changes_nothing(engine: Engine, runner: Runner, bronze: Bronze) -> None:
+    for i in range(6):
+        bronze.add(
+            f"t{i}", f"2025-01-0{1 + i % 3}", f"{10 + i}.25", region=("north", "south")[i % 2]
+        )
+    assert runner.run().status == "success"
+    bronze.add("t9", "2025-01-02", "5.00")
+    report = runner.run()
+    assert report.result(SILVER).mode == "incremental"
+    before = {t: snapshot(engine, t, exclude=()) for t in TABLES}  # timestamps included
+    again = runner.run()
+    assert [m.mode for m in again.models] == ["up_to_date"] * 3
+    assert {t: snapshot(engine, t, exclude=()) for t in TABLES} == before
+
+
+def test_full_refresh_equals_incremental(engine: Engine, runner: Runner, bronze: Bronze) -> None:
+    feed = Feed(bronze)
+    feed.add("a1", "2025-01-01", "10.00")
+    feed.add("a2", "2025-01-01", "20.50", region="south")
+    feed.add("a3", "2025-01-02", "7.25", channel="store")
+    feed.add("a4", "2025-01-02", "-7.25", channel="store")  # a refund: not revenue
+    feed.add("a5", "2025-01-03", "99.00", status="failed")  # never reaches silver
+    assert runner.run().status == "success"
+    feed.add("a1", "2025-01-01", "12.00")  # re-delivery: the latest wins
+    feed.add("b1", "2024-12-30", "3.10")  # late, for an old day
+    feed.add("b2", "2025-01-04", "1.99", region="south", channel="mobile_app")
+    assert runner.run().status == "success"
+    feed.add("a3", "2025-01-04", "7.25", channel="store")  # corrected date: leaves 2025-01-02
+    feed.add("b3", "2025-01-02", "8.00", channel="store")
+    report = runner.run()
+    assert report.status == "success"
+    assert report.result(SILVER).mode == "incremental"
+    assert set(report.result(SILVER).partition_values) == {date(2025, 1, 2), date(2025, 1, 4)}
+    incremental = {t: snapshot(engine, t) for t in TABLES}
+    assert _gold(engine) == _expected_gold(feed.rows)
+
+    rebuilt = runner.run(full_refresh=True)
+    assert [m.mode for m in rebuilt.models] == ["full_refresh"] * 3
+    assert {t: snapshot(engine, t) for t in TABLES} == incremental
+    assert (
+        engine.fetch_value(
+            f"SELECT count(*) FROM {quote_table(SILVER)} WHERE transaction_id = 'a3'"
+        )
+        == 1
+    )
+
+
+def test_a_late_record_changes_exactly_its_partition(
+    engine: Engine, runner: Runner, bronze: Bronze
+) -> None:
+    for day in range(1, 6):
+        bronze.add(f"t{day}", f"2025-01-0{day}", "10.00")
+    runner.run()
+    before = {r[0]: r for r in engine.fetch_rows(f"SELECT * FROM {quote_table(GOLD)}")}
+    bronze.add("late", "2025-01-02", "5.00")
+    report = runner.run()
+    assert report.result(SILVER).partition_values == [date(2025, 1, 2)]
+    assert report.result(GOLD).partition_values == [date(2025, 1, 2)]
+    assert (report.result(SILVER).rows, report.result(GOLD).rows) == (2, 1)
+    after = {r[0]: r for r in engine.fetch_rows(f"SELECT * FROM {quote_table(GOLD)}")}
+    changed = {day for day in after if after[day] != before[day]}
+    assert changed == {date(2025, 1, 2)}  # other days untouched, updated_at included
+    assert _gold(engine)[(date(2025, 1, 2), "north", "online")] == (Decimal("15.00"), 2)
+
+
+def test_lookback_replaces_the_partitions_before(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    path = models_dir / "silver" / "scout_clean_transactions.sql"
+    path.write_text(
+        path.read_text().replace(
+            "partition_by transaction_date,", "partition_by transaction_date,\n  lookback 2,"
+        )
+    )
+    runner = Runner(engine, models_dir)
+    for day in range(1, 8):
+        bronze.add(f"t{day}", f"2025-01-0{day}", "1.00")
+    runner.run()
+    bronze.add("x", "2025-01-05", "2.00")
+    report = runner.run()
+    assert report.result(SILVER).partition_values == [date(2025, 1, d) for d in (3, 4, 5)]
+    assert report.result(GOLD).partition_values == [date(2025, 1, d) for d in (3, 4, 5)]
+
+
+def test_partition_source_reads_only_the_touched_partitions(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """The same results, while the rebuild reads bronze through its own partition column."""
+    (models_dir / "gold" / "scout_kpi_product_performance.sql").unlink()
+    write_model(
+        models_dir,
+        SILVER,
+        """
+        MODEL (
+          kind incremental,
+          partition_by transaction_date,
+          partition_source (bronze.scout_raw_transactions.partition_key)
+        );
+        SELECT b.id, b.transaction_data ->> 'transaction_id' AS transaction_id,
+          b.partition_key AS transaction_date,
+          CAST(b.transaction_data ->> 'amount' AS DECIMAL(12, 2)) AS amount,
+          b.transaction_data ->> 'region' AS region, b.transaction_data ->> 'channel' AS channel,
+          b.id AS source_bronze_id
+        FROM bronze.scout_raw_transactions AS b
+        WHERE b.validation_status = 'passed'
+        QUALIFY row_number() OVER (
+          PARTITION BY b.transaction_data ->> 'transaction_id' ORDER BY b.ingested_at DESC) = 1
+        """,
+    )
+    runner = Runner(engine, models_dir)
+    for i in range(9):
+        bronze.add(f"t{i}", f"2025-02-0{1 + i % 3}", f"{i}.50")
+    runner.run()
+    bronze.add("t1", "2025-02-02", "100.00")  # re-delivery in the same partition
+    bronze.add("n1", "2025-02-03", "1.00")
+    report = runner.run()
+    assert report.result(SILVER).partition_values == [date(2025, 2, 2), date(2025, 2, 3)]
+    incremental = {t: snapshot(engine, t) for t in (SILVER, GOLD)}
+    runner.run(full_refresh=True)
+    assert {t: snapshot(engine, t) for t in (SILVER, GOLD)} == incremental
+    assert _gold(engine)[(date(2025, 2, 2), "north", "online")] == (
+        Decimal("112.00"),
+        3,
+    )  # t1 (now 100), t4, t7
+
+
+def test_a_failing_statement_leaves_table_and_watermark(
+    engine: Engine, runner: Runner, bronze: Bronze
+) -> None:
+    bronze.add("t1", "2025-01-01", "10.00")
+    runner.run()
+    before = snapshot(engine, SILVER, exclude=())
+    bronze.add("bad", "2025-01-01", "ten euros")  # CAST to DECIMAL fails inside the transaction
+    report = runner.run()
+    failed = report.result(SILVER)
+    assert failed.status == "failed" and failed.mode == ""
+    assert "ten euros" in (failed.error or "")  # the engine's own message names the value
+    assert report.result(GOLD).status == "skipped"
+    assert snapshot(engine, SILVER, exclude=()) == before
+    again = runner.run()  # the watermark did not move: the bad row is read again
+    assert again.result(SILVER).status == "failed"
