@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 EXTRAS := postgres,ml,dev
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test test-fast lint format bench services lock clean
@@ -22,9 +23,8 @@ $(BIN)/databank: pyproject.toml requirements.lock
 
 setup: $(BIN)/databank ## Create .venv with the package and its dev extras (pinned by requirements.lock)
 
-demo: setup ## Run the main job: set up, initialise the embedded database, show its status
-	$(BIN)/databank init
-	$(BIN)/databank status
+demo: setup ## Run the main job: the synthetic retailer through every layer, then serve (DEMO_ARGS=--no-serve …)
+	$(BIN)/databank demo $(DEMO_ARGS)
 
 test: setup services ## Run the whole test suite (DuckDB and PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

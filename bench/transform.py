@@ -89,11 +89,17 @@ def transactions(start: int, n: int, total: int, customers: int, products: int) 
     cents = rng.integers(100, 30_000, n) + np.where(version, 100, 0)
     sign = np.where(refund, -1, 1)
     amount = pc.binary_join_element_wise(
-        pa.array(np.where(refund, "-", "")), _text(cents // 100), ".", pad.take(pa.array(cents % 100)), ""
+        pa.array(np.where(refund, "-", "")),
+        _text(cents // 100),
+        ".",
+        pad.take(pa.array(cents % 100)),
+        "",
     )
     currency = np.where(roll > 0.95, "USD", np.where(roll > 0.90, "GBP", "EUR"))
     online = rng.random(n) < 0.6
-    channel = np.where(online, CHANNELS[rng.integers(0, 2, n) * 2], CHANNELS[1 + 2 * rng.integers(0, 2, n)])
+    channel = np.where(
+        online, CHANNELS[rng.integers(0, 2, n) * 2], CHANNELS[1 + 2 * rng.integers(0, 2, n)]
+    )
     campaign = rng.random(n) < 0.05
     null = pa.nulls(n, pa.string())
     optional = [
@@ -133,7 +139,9 @@ def transactions(start: int, n: int, total: int, customers: int, products: int) 
 def load_transactions(engine: Engine, total: int, customers: int, products: int) -> None:
     """Append `total` bronze transaction rows, chunk by chunk, with ids and payload hashes."""
     uuid_sql = "uuid()" if engine.dialect == "duckdb" else "gen_random_uuid()"
-    payload = "transaction_data" if engine.dialect == "duckdb" else "CAST(transaction_data AS jsonb)"
+    payload = (
+        "transaction_data" if engine.dialect == "duckdb" else "CAST(transaction_data AS jsonb)"
+    )
     for start in range(0, total, CHUNK):
         chunk = transactions(start, min(CHUNK, total - start), total, customers, products)
         engine.execute("DROP TABLE IF EXISTS bench_stage")
@@ -186,7 +194,11 @@ def side_records(total: int, customers: int, products: int) -> dict[str, list[di
             "spent": 4200.0, "currency": "EUR", "channels": ["google_ads", "email"], "status": "completed",
         })  # fmt: skip
     for s in range(max(100, total // 150)):
-        day, second, agent = int(rng.integers(0, DAYS)), int(rng.integers(0, 80_000)), BROWSER if s % 3 else APP
+        day, second, agent = (
+            int(rng.integers(0, DAYS)),
+            int(rng.integers(0, 80_000)),
+            BROWSER if s % 3 else APP,
+        )
         kinds = ["page_view", "product_view"] + (["purchase"] if s % 4 == 0 else [])
         for j, kind in enumerate(kinds):
             out["events"].append({"event_id": f"EVT-{s}-{j}", "event_type": kind, "timestamp": _at(day, second + 60 * j),
@@ -256,7 +268,9 @@ def run_floor(engine: Engine, runner: Runner) -> dict[str, float]:
                       for t in model.depends_on]  # fmt: skip
             output = model.function(*inputs)
             columns = ", ".join(quote_ident(c) for c in output.column_names)
-            engine.execute(f"CREATE TABLE {target} AS SELECT {columns} FROM {quote_table(name)} LIMIT 0")
+            engine.execute(
+                f"CREATE TABLE {target} AS SELECT {columns} FROM {quote_table(name)} LIMIT 0"
+            )
             engine.append_arrow(floor_name(name), output)
         else:
             tree = parse(model.sql or "")
@@ -380,11 +394,14 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="DuckDB bronze transactions")
-    parser.add_argument("--pg-rows", type=int, default=1_000_000, help="PostgreSQL bronze transactions")
+    parser.add_argument(
+        "--pg-rows", type=int, default=1_000_000, help="PostgreSQL bronze transactions"
+    )
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument(
-        "--pg", default=os.environ.get("DATABANK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+        "--pg",
+        default=os.environ.get("DATABANK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
     args = parser.parse_args(argv)
     report: dict[str, Any] = {"benchmark": "bench/transform.py", "targets": TARGETS}
@@ -392,7 +409,9 @@ def main(argv: list[str] | None = None) -> None:
     pg_version = None
     try:
         if not args.skip_duckdb:
-            report["duckdb"] = measure(f"duckdb:///{work / 'bench.duckdb'}", args.rows, work / "data")
+            report["duckdb"] = measure(
+                f"duckdb:///{work / 'bench.duckdb'}", args.rows, work / "data"
+            )
             result = report["duckdb"]
             result["targets_met"] = {
                 "within_30s": result["pipeline_s"] <= TARGETS["duckdb_10m_seconds"] and args.rows >= 10_000_000,

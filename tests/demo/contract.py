@@ -84,7 +84,7 @@ FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
     "transactions": {
         "transaction_id": (True, is_string),
         "customer_id": (True, is_string),
-        "product_id": (True, is_string),
+        "product_id": (False, is_string),
         "timestamp": (True, is_timestamp),
         "amount": (True, is_money),
         "currency": (True, is_currency),

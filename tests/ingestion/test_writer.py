@@ -34,11 +34,18 @@ def test_source_types_are_the_spec_bronze_tables() -> None:
     }
 
 
-def test_valid_record_of_each_type_passes_with_envelope(writer: BronzeWriter, engine: Engine) -> None:
+def test_valid_record_of_each_type_passes_with_envelope(
+    writer: BronzeWriter, engine: Engine
+) -> None:
     natural = {
-        "transactions": "transaction_id", "customers": "customer_id", "products": "product_id",
-        "campaigns": "campaign_id", "events": "event_id", "feedback": "feedback_id",
-        "interactions": "interaction_id", "logs": "log_id",
+        "transactions": "transaction_id",
+        "customers": "customer_id",
+        "products": "product_id",
+        "campaigns": "campaign_id",
+        "events": "event_id",
+        "feedback": "feedback_id",
+        "interactions": "interaction_id",
+        "logs": "log_id",
     }
     for source_type, record in VALID.items():
         layout = LAYOUTS[source_type]
@@ -344,9 +351,13 @@ def test_writers_that_do_not_know_each_other_never_store_twice(
     writer: BronzeWriter, engine: Engine
 ) -> None:
     other = BronzeWriter(engine, writer.settings, contracts=writer.contracts)
-    other.write_batch("transactions", [transaction(100)], source_system="pos")  # its view is now set
+    other.write_batch(
+        "transactions", [transaction(100)], source_system="pos"
+    )  # its view is now set
     writer.write_batch("transactions", [transaction(1)], source_system="pos")
-    result = other.write_batch("transactions", [transaction(1), transaction(2)], source_system="pos")
+    result = other.write_batch(
+        "transactions", [transaction(1), transaction(2)], source_system="pos"
+    )
     assert (result.passed, result.duplicates) == (1, 1)
     assert count(engine, "bronze.scout_raw_transactions") == 3
 

@@ -115,3 +115,54 @@ def test_the_cli_explains_and_traces(
     assert column.exit_code == 0, column.output
     assert "bronze.scout_raw_transactions.transaction_data" in column.output
     assert "silver.scout_clean_transactions.amount" in column.output
+
+
+CTE_GOLD = """
+MODEL (kind incremental, partition_by date, grain (date, region, channel));
+WITH first_sale AS (
+  SELECT f.customer_id, min(f.transaction_date) AS first_date
+  FROM silver.scout_clean_transactions AS f GROUP BY f.customer_id
+),
+daily AS (
+  SELECT t.transaction_date AS date, coalesce(t.region, 'unknown') AS region, t.channel,
+    sum(t.amount) AS net_amount,
+    count(*) FILTER (WHERE t.amount > 0) AS sales,
+    count(DISTINCT CASE WHEN s.first_date = t.transaction_date THEN t.customer_id END) AS fresh
+  FROM silver.scout_clean_transactions AS t
+  LEFT JOIN first_sale AS s ON s.customer_id = t.customer_id
+  WHERE t.amount IS NOT NULL
+  GROUP BY t.transaction_date, coalesce(t.region, 'unknown'), t.channel
+)
+SELECT d.date, d.region, d.channel, d.net_amount AS total_revenue, d.sales AS total_transactions,
+  d.fresh AS new_customers
+FROM daily AS d
+"""
+
+
+def test_explain_follows_ctes_down_to_the_rows(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    (models_dir / "gold" / "scout_kpi_revenue_daily.sql").write_text(CTE_GOLD)
+    runner = Runner(engine, models_dir)
+    bronze.add("a", "2025-01-01", "10.00", batch="b1")
+    bronze.add("b", "2025-01-01", "-2.50", batch="b1")  # a refund: in the net, not a sale
+    bronze.add("c", "2025-01-01", "4.00", batch="b2")
+    bronze.add("d", "2025-01-02", "8.00", batch="b2")
+    assert runner.run().status == "success"
+    result = explain(engine, GOLD, KEY, runner.models)
+    assert result["upstream_table"] == SILVER
+    assert "coalesce(t.region, 'unknown')" in result["filter"].lower()
+    assert result["upstream_row_count"] == 3
+    assert result["totals"]["total_revenue"] == {
+        "stored": Decimal("11.50"),
+        "from_rows": Decimal("11.50"),
+        "matches": True,
+    }
+    assert result["totals"]["total_transactions"]["from_rows"] == 2  # count(*) FILTER (amount > 0)
+    assert result["totals"]["total_transactions"]["matches"] is True
+    assert "new_customers" not in result["totals"]  # count(DISTINCT …): no per-row share
+    assert result["recomputed_matches"] is True
+    assert result["batches"] == [
+        {"batch_id": "b1", "records": 2},
+        {"batch_id": "b2", "records": 1},
+    ]

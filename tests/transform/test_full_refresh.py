@@ -112,3 +112,19 @@ def test_a_changed_model_is_rebuilt_in_full(
     assert report.result(GOLD).reason == "the model changed since its last build"
     assert report.result(SILVER).mode == "up_to_date"
     assert engine.count_rows(GOLD) == 0
+
+
+def test_staging_left_by_an_interrupted_run_is_dropped(
+    engine: Engine, runner: Runner, bronze: Bronze
+) -> None:
+    bronze.add("t1", "2025-01-01", "3.00")
+    runner.run()
+    leftover = f"{PRODUCTS}__next_abc123"
+    engine.execute(f"CREATE TABLE {quote_table(leftover)} AS SELECT 1 AS x")
+    neighbour = f"{PRODUCTS}__keep"  # not a staging name: left alone
+    engine.execute(f"CREATE TABLE {quote_table(neighbour)} AS SELECT 1 AS x")
+    report = runner.run([PRODUCTS], full_refresh=True)
+    assert report.result(PRODUCTS).status == "success"
+    names = engine.table_names("gold")
+    assert "scout_kpi_product_performance__next_abc123" not in names
+    assert "scout_kpi_product_performance__keep" in names

@@ -8,7 +8,8 @@ dialect subclass whose generator overrides that one construct:
   refused unless the stars were expanded from a schema first (`expand_stars`).
 - `GROUP BY ALL` is passed through to PostgreSQL 15, which rejects it: expanded to positions.
 - JSON extraction becomes `JSON_EXTRACT_PATH[_TEXT]`, which rejects `jsonb`: the `->`/`->>`
-  operators work on both json and jsonb.
+  operators work on both json and jsonb. DuckDB's multi-path `json_extract_string(d, ['$.a', …])`
+  (one parse for many fields) becomes `ARRAY[d ->> 'a', …]`.
 - `ANY_VALUE` (PostgreSQL 16+), `ARG_MAX`/`MAX_BY`, `DAYOFWEEK` have no PostgreSQL 15 spelling.
 - `TRY_CAST` becomes a plain `CAST` (errors instead of NULL): guarded by the value's format.
 - `CAST(json -> 'k' AS VARCHAR[])` has no PostgreSQL cast: the array's elements are unnested.
@@ -161,6 +162,20 @@ def _pg_json(last_op: str) -> Callable[[Any, exp.Expr], str]:
     """`->`/`->>` chains: unlike JSON_EXTRACT_PATH(_TEXT), they accept json and jsonb alike."""
 
     def generate(self: Any, expression: exp.Expr) -> str:
+        if isinstance(expression.expression, exp.Array):  # DuckDB's multi-path form → an array
+            return (
+                "ARRAY["
+                + ", ".join(
+                    generate(
+                        self,
+                        type(expression)(
+                            this=expression.this.copy(), expression=self.dialect.to_json_path(path)
+                        ),
+                    )
+                    for path in expression.expression.expressions
+                )
+                + "]"
+            )
         steps = _json_path_steps(self, expression.expression)
         text = self.sql(expression, "this")
         if not steps:

@@ -77,15 +77,14 @@ def explain(
     totals_row = engine.fetch_rows(
         f"SELECT count(*){', ' + sums if sums else ''} FROM ({rows_sql}) AS _p", params
     )[0]
-    recompute_sql = compiler.sql(plan["recompute"], model.name)
-    produced = [
-        c for c in compiler.output_columns(recompute_sql, model.name, params) if c in info.types
-    ]
+    model_sql = compiler.sql(parse(model.sql or ""), model.name)
+    produced = [c for c in compiler.output_columns(model_sql, model.name) if c in info.types]
     casts = ", ".join(
         f"CAST(_r.{quote_ident(c)} AS {info.types[c]}) AS {quote_ident(c)}" for c in produced
     )
+    same_key = " AND ".join(f"_r.{quote_ident(c)} = $k{i}" for i, c in enumerate(grain))
     recomputed = engine.fetch_arrow(
-        f"SELECT {casts} FROM ({recompute_sql}) AS _r", params
+        f"SELECT {casts} FROM ({model_sql}) AS _r WHERE {same_key}", params
     ).to_pylist()
     totals = {}
     for i, column in enumerate(contributions, start=1):
@@ -152,48 +151,77 @@ def _typed(info: TableInfo, column: str, value: Any) -> Any:
 
 
 def _plan(model: Model, grain: list[str]) -> dict[str, Any]:
-    """The SQL trees: the contributing rows (with per-measure contributions) and the recomputation."""
+    """The SQL tree of the contributing rows (with a contribution per SUM/COUNT measure).
+
+    The outer SELECT may read a CTE (`FROM daily AS d`): its columns are followed into that CTE's
+    SELECT, and so on, down to the SELECT whose FROM is a table: the rows behind the key are that
+    table's rows, filtered by its WHERE and by the key columns' expressions at that level.
+    """
     tree = parse(model.sql or "")
-    if not isinstance(tree, exp.Select) or not isinstance(tree.args.get("from_"), exp.From):
-        raise ProvenanceError(
-            f"{model.name}: explain needs a model whose outer query is one SELECT … FROM"
-        )
-    source = tree.args["from_"].this
+    with_ = tree.args.get("with_") or tree.args.get("with")
+    ctes = {cte.alias: cte.this for cte in with_.expressions} if with_ else {}
+    select = tree
+    wanted: dict[str, exp.Expr | None] = {}
+    if isinstance(select, exp.Select):
+        wanted = {p.alias_or_name: p.unalias() for p in select.expressions}
+    while isinstance(select, exp.Select):
+        source = select.args["from_"].this if select.args.get("from_") else None
+        if not (isinstance(source, exp.Table) and not source.db and source.name in ctes):
+            break
+        inner = ctes[source.name]
+        if not isinstance(inner, exp.Select):
+            break
+        alias = source.alias_or_name
+        inner_columns = {p.alias_or_name: p.unalias() for p in inner.expressions}
+        wanted = {
+            name: inner_columns.get(e.name)
+            if isinstance(e, exp.Column) and e.table in ("", alias)
+            else None
+            for name, e in wanted.items()
+            if e is not None
+        }
+        select = inner
+    source = (
+        select.args["from_"].this
+        if isinstance(select, exp.Select) and select.args.get("from_")
+        else None
+    )
     if not isinstance(source, exp.Table) or not source.db:
         raise ProvenanceError(
-            f"{model.name}: explain needs the outer FROM to be a table (not a CTE or subquery)"
+            f"{model.name}: explain follows a SELECT (through CTEs) down to a FROM table; "
+            "this model's rows come from a subquery, a set operation or a table function"
         )
-    alias = source.alias_or_name
-    projections = {p.alias_or_name: p.unalias() for p in tree.expressions}
     filters = []
     for i, column in enumerate(grain):
-        expression = projections.get(column)
+        expression = wanted.get(column)
         if expression is None or expression.find(exp.AggFunc):
             raise ProvenanceError(
-                f"{model.name}: grain column {column} is not a plain expression of the SELECT"
+                f"{model.name}: grain column {column} is not a plain expression of the rows "
+                f"of {source.db}.{source.name}"
             )
         filters.append(exp.EQ(this=expression.copy(), expression=placeholder(f"k{i}")))
     contributions = {}
-    for name, expression in projections.items():
-        value = _contribution(expression)
+    for name, expression in wanted.items():
+        value = _contribution(expression) if expression is not None else None
         if value is not None:
             contributions[name] = value
     key_filter = exp.and_(*filters)
-    original = tree.args.get("where")
+    original = select.args.get("where")
     condition = exp.and_(original.this.copy(), key_filter) if original else key_filter
-    rows = tree.copy()
+    rows = select.copy()
     for clause in ("group", "having", "qualify", "order", "limit", "distinct"):
         rows.set(clause, None)
-    rows.set("expressions", [exp.Column(this=exp.Star(), table=exp.to_identifier(alias))])
+    rows.set(
+        "expressions", [exp.Column(this=exp.Star(), table=exp.to_identifier(source.alias_or_name))]
+    )
     for name, value in contributions.items():
         rows.select(exp.alias_(value, f"__c_{name}"), copy=False)
     rows.set("where", exp.Where(this=condition))
-    recompute = tree.copy()
-    recompute.set("where", exp.Where(this=condition.copy()))
+    if ctes and rows is not tree:
+        rows.set("with_", with_.copy())
     return {
         "upstream": f"{source.db}.{source.name}",
         "rows": rows,
-        "recompute": recompute,
         "contributions": list(contributions),
         "filter": condition.sql(dialect="duckdb"),
     }
@@ -201,6 +229,12 @@ def _plan(model: Model, grain: list[str]) -> dict[str, Any]:
 
 def _contribution(expression: exp.Expr) -> exp.Expr | None:
     """What one row adds to a SUM or COUNT measure (None for other measures)."""
+    if isinstance(expression, exp.Filter) and isinstance(expression.expression, exp.Where):
+        inner = _contribution(expression.this)
+        if inner is None:
+            return None
+        condition = expression.expression.this.copy()
+        return exp.Case(ifs=[exp.If(this=condition, true=inner)], default=exp.Literal.number(0))
     if isinstance(expression, exp.Sum) and not expression.args.get("distinct"):
         return expression.this.copy()
     if isinstance(expression, exp.Count) and not isinstance(expression.this, exp.Distinct):

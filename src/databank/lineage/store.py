@@ -64,11 +64,12 @@ def schema_for(engine: Engine, tables: Iterable[str]) -> dict[str, dict[str, dic
     return schema
 
 
-def source_system_edges(engine: Engine) -> list[Edge]:
-    """`source:<system>` → bronze table, for each distinct `source_system` of each bronze table."""
+def source_system_edges(engine: Engine, tables: Iterable[str] | None = None) -> list[Edge]:
+    """`source:<system>` → bronze table, for each distinct `source_system` of each bronze table
+    (all of them, or `tables`)."""
     edges = []
-    for name in sorted(engine.table_names("bronze")):
-        table = f"bronze.{name}"
+    names = tables if tables is not None else (f"bronze.{n}" for n in engine.table_names("bronze"))
+    for table in sorted(names):
         if "source_system" not in engine.column_types(table):
             continue
         rows = engine.fetch_rows(
@@ -142,9 +143,13 @@ def sync_lineage(
         return write_edges(engine, edges)
 
 
-def sync_source_edges(engine: Engine) -> int:
-    """Replace the `source:<system>` → bronze edges by the systems the bronze tables hold now."""
-    edges = source_system_edges(engine)
+def sync_source_edges(engine: Engine, tables: Sequence[str]) -> int:
+    """Replace the `source:<system>` edges into bronze `tables` by the systems they hold now."""
+    edges = source_system_edges(engine, tables)
+    marks = ", ".join(f"$t{i}" for i in range(len(tables)))
     with engine.transaction():
-        engine.execute(f"DELETE FROM {LINEAGE} WHERE source_table LIKE 'source:%'")
+        engine.execute(
+            f"DELETE FROM {LINEAGE} WHERE source_table LIKE 'source:%' AND target_table IN ({marks})",
+            {f"t{i}": t for i, t in enumerate(tables)},
+        )
         return write_edges(engine, edges)

@@ -58,11 +58,12 @@ class KpiService:
         *,
         today: Callable[[], date] = utc_today,
         max_entries: int = 1024,
+        weak_bank: bool = False,
     ) -> None:
-        # A weak reference: the per-bank registry below maps bank → service, and a service holding
-        # its bank strongly would keep both alive for ever.
+        # `kpi_service` keeps services in a WeakKeyDictionary keyed by bank: a service made there
+        # holds its bank weakly, or the entry would keep the bank (and itself) alive for ever.
+        self._source: Databank | Engine | None = None if weak_bank else source
         self._bank = weakref.ref(source) if isinstance(source, Databank) else None
-        self._engine = None if isinstance(source, Databank) else source
         self.catalog = catalog or default_catalog()
         self.today = today  # replaceable: tests pin "today"
         self.cache: VersionedLRU[KpiAnswer] = VersionedLRU(max_entries)
@@ -73,12 +74,10 @@ class KpiService:
     @property
     def engine(self) -> Engine:
         """The engine the answers are read from."""
-        if self._engine is not None:
-            return self._engine
-        bank = self._bank() if self._bank is not None else None
-        if bank is None:
+        source = self._source if self._source is not None else (self._bank and self._bank())
+        if source is None:
             raise RuntimeError("the Databank of this KPI service has been garbage-collected")
-        return bank.engine
+        return source.engine if isinstance(source, Databank) else source
 
     def answer(
         self,
@@ -150,5 +149,5 @@ def kpi_service(bank: Databank) -> KpiService:
     with _services_lock:
         service = _services.get(bank)
         if service is None:
-            service = _services[bank] = KpiService(bank)
+            service = _services[bank] = KpiService(bank, weak_bank=True)
         return service

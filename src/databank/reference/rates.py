@@ -196,6 +196,11 @@ def load_exchange_rates(engine: Engine, path: Path | None = None) -> LoadResult:
     same = " AND ".join(f"n.{c} = t.{c}" for c in (*keys, "rate_per_eur", "published_date", "source"))
     match = " AND ".join(f"t.{c} = n.{c}" for c in keys)
     columns = "currency, rate_date, rate_per_eur, published_date, source"
+    if not engine.fetch_value(f"SELECT count(*) FROM {RATES_TABLE}"):  # a new database: no diff
+        with engine.transaction():
+            engine.append_arrow(RATES_TABLE, table.rename_columns(columns.split(", ")))
+        log.info("exchange rates: %d rows written", table.num_rows)
+        return LoadResult(table.num_rows, table.num_rows, 0)
     with engine.transaction():
         engine.execute(f"DROP TABLE IF EXISTS {_STAGING}")
         engine.execute(

@@ -9,6 +9,7 @@ and its refresh mark commit together, or not at all.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,9 +59,9 @@ def staging_name(model: Model, purpose: str = "next") -> str:
 
 def drop_leftovers(engine: Engine, model: Model) -> None:
     """Drop staging tables an interrupted run of this model left behind."""
-    prefix = f"{model.table}__"
+    pattern = re.compile(rf"^{re.escape(model.table)}__(next|in)_[0-9a-f]{{6}}$")
     for name in engine.table_names(model.layer):
-        if name.startswith(prefix) and name.rsplit("_", 1)[-1].isalnum():
+        if pattern.match(name):
             engine.execute(f"DROP TABLE IF EXISTS {quote_table(f'{model.layer}.{name}')}")
 
 

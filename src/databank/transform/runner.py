@@ -32,7 +32,7 @@ from databank.transform.loader import default_models_dir, load_models
 from databank.transform.materialize import Materializer, Outcome, drop_leftovers
 from databank.transform.model import Kind, Model
 from databank.transform.pyrun import run_python
-from databank.transform.report import FAILED, SKIPPED, ModelResult, RunReport
+from databank.transform.report import FAILED, SKIPPED, SUCCESS, ModelResult, RunReport
 from databank.transform.watermarks import Gap, Interval
 
 if TYPE_CHECKING:
@@ -256,9 +256,12 @@ class Runner:
     def _watermark_column(self, model: Model, table: str) -> str | None:
         if table in model.watermarks:
             return model.watermarks[table]
+        return next((c for c in _WATERMARK_DEFAULTS if c in self._columns_of(table)), None)
+
+    def _columns_of(self, table: str) -> set[str]:
         if table not in self._columns:
             self._columns[table] = set(self.engine.column_types(table))
-        return next((c for c in _WATERMARK_DEFAULTS if c in self._columns[table]), None)
+        return self._columns[table]
 
     def _compile(self, model: Model) -> Compiled:
         compiled = self._compiled.get(model.name)
@@ -270,10 +273,11 @@ class Runner:
     def _after(self, run_id: str, model: Model, result: ModelResult) -> None:
         """Raw log, quality metrics and model state: a bookkeeping failure is logged, not raised."""
         try:
-            runlog.log_model(self.engine, run_id, model, result)
-            runlog.record_checks(self.engine, model, result)
-            if result.status != SKIPPED:
-                runlog.save_state(self.engine, run_id, model, result)
+            with self.engine.transaction():  # one commit for the three
+                runlog.log_model(self.engine, run_id, model, result)
+                runlog.record_checks(self.engine, model, result)
+                if result.status != SKIPPED:
+                    runlog.save_state(self.engine, run_id, model, result)
         except Exception:
             log.exception("could not record the run of %s", model.name)
 
@@ -286,14 +290,23 @@ class Runner:
             log.exception("could not record the end of run %s", report.run_id)
 
     def _sync_changed_lineage(self, report: RunReport) -> None:
+        """Edges of models whose SQL changed; source-system edges of bronze tables read anew."""
         from databank.lineage.store import sync_model_lineage, sync_source_edges
 
+        wrote = [r for r in report.models if r.status == SUCCESS and r.mode != "up_to_date"]
         if report.trigger != "microbatch":
-            sync_source_edges(self.engine)
+            read = {t for r in wrote for t in self.models[r.model].depends_on}
+            bronze = sorted(
+                t
+                for t in read
+                if t.startswith("bronze.") and "source_system" in self._columns_of(t)
+            )
+            if bronze:
+                sync_source_edges(self.engine, bronze)
         for result in report.models:
-            model = self.models[result.model]
-            if result.status == FAILED or result.status == SKIPPED:
+            if result.status != SUCCESS:
                 continue
+            model = self.models[result.model]
             state = runlog.load_state(self.engine, model.name) or {}
             if state.get("lineage_fingerprint") != model.fingerprint:
                 sync_model_lineage(self.engine, model, self.models)

@@ -29,11 +29,15 @@ def key_of(table: str) -> tuple[str, ...]:
     return load_schema().table(table).primary_key
 
 
-def actual(engine: Engine, table: str, where: Callable[[tuple[Any, ...]], bool] | None = None) -> Rows:
+def actual(
+    engine: Engine, table: str, where: Callable[[tuple[Any, ...]], bool] | None = None
+) -> Rows:
     """{primary key: {column: value}} of every row of `table` (minus the time stamps)."""
     key = key_of(table)
     columns = [c for c in engine.column_types(table) if c not in STAMPS]
-    rows = engine.fetch_rows(f"SELECT {', '.join(map(quote_ident, columns))} FROM {quote_table(table)}")
+    rows = engine.fetch_rows(
+        f"SELECT {', '.join(map(quote_ident, columns))} FROM {quote_table(table)}"
+    )
     out: Rows = {}
     for row in rows:
         record = dict(zip(columns, row, strict=True))
@@ -43,7 +47,12 @@ def actual(engine: Engine, table: str, where: Callable[[tuple[Any, ...]], bool] 
     return out
 
 
-def assert_rows(engine: Engine, table: str, expected: Rows, where: Callable[[tuple[Any, ...]], bool] | None = None) -> Rows:
+def assert_rows(
+    engine: Engine,
+    table: str,
+    expected: Rows,
+    where: Callable[[tuple[Any, ...]], bool] | None = None,
+) -> Rows:
     """The table holds exactly the expected keys, each with the expected values (exact)."""
     got = actual(engine, table, where)
     assert sorted(got, key=repr) == sorted(expected, key=repr), _key_diff(got, expected)
@@ -67,6 +76,8 @@ def snapshot(engine: Engine, tables: Iterable[str] = GOLD) -> dict[str, list[tup
     out = {}
     for table in tables:
         columns = [c for c in engine.column_types(table) if c not in STAMPS]
-        rows = engine.fetch_rows(f"SELECT {', '.join(map(quote_ident, columns))} FROM {quote_table(table)}")
+        rows = engine.fetch_rows(
+            f"SELECT {', '.join(map(quote_ident, columns))} FROM {quote_table(table)}"
+        )
         out[table] = sorted(tuple(str(v) for v in row) for row in rows)
     return out

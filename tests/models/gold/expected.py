@@ -32,7 +32,9 @@ def q(value: Fraction | Decimal | int, places: int) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def ratio(num: int | Decimal, den: int | Decimal, places: int, cap: Decimal | None = None) -> Decimal | None:
+def ratio(
+    num: int | Decimal, den: int | Decimal, places: int, cap: Decimal | None = None
+) -> Decimal | None:
     """num / den rounded (None when den is 0), capped at `cap`."""
     if not den:
         return None
@@ -68,8 +70,12 @@ def revenue_daily(sales: Sequence[Record], events: Sequence[Record]) -> Rows:
             "total_revenue": total,
             "total_transactions": n,
             "avg_order_value": ratio(total, n, 2),
-            "new_customers": len({r["customer_id"] for r in buyers if first[r["customer_id"]] == day}),
-            "returning_customers": len({r["customer_id"] for r in buyers if first[r["customer_id"]] < day}),
+            "new_customers": len(
+                {r["customer_id"] for r in buyers if first[r["customer_id"]] == day}
+            ),
+            "returning_customers": len(
+                {r["customer_id"] for r in buyers if first[r["customer_id"]] < day}
+            ),
             "conversion_rate": conversion.get((day, channel)),
             "refund_rate": ratio(refunds, n, 4, Decimal("9.9999")),
         }
@@ -77,7 +83,9 @@ def revenue_daily(sales: Sequence[Record], events: Sequence[Record]) -> Rows:
 
 
 def _conversion(events: Sequence[Record]) -> dict[tuple[date, str], Decimal | None]:
-    sessions: dict[tuple[date, str], dict[str, bool]] = defaultdict(lambda: {"app": False, "buy": False})
+    sessions: dict[tuple[date, str], dict[str, bool]] = defaultdict(
+        lambda: {"app": False, "buy": False}
+    )
     for e in events:
         if not e.get("session_id"):
             continue
@@ -134,9 +142,13 @@ def customer_metrics(sales: Sequence[Record], customers: Sequence[Record]) -> Ro
                 1 for p in was_active
                 if all(active(p, ago + timedelta(days=i)) for i in range(WINDOW + 1))
             )  # fmt: skip
-            value = sum((v for (p, d), v in net.items() if d <= day and tier.get(p, "unknown") == t), Decimal(0))
+            value = sum(
+                (v for (p, d), v in net.items() if d <= day and tier.get(p, "unknown") == t),
+                Decimal(0),
+            )
             engaged = sum(
-                sum(1 for b in bought[p] if day - timedelta(days=WINDOW - 1) <= b <= day) for p in act
+                sum(1 for b in bought[p] if day - timedelta(days=WINDOW - 1) <= b <= day)
+                for p in act
             )
             out[(day, t)] = {
                 "total_customers": total,
@@ -196,7 +208,9 @@ def product_performance(sales: Sequence[Record], snapshots: Sequence[Record]) ->
             "category_l1": info.get("category_l1") if info else None,
             "revenue": revenue.get((day, pid), Decimal("0.00")),
             "units_sold": units,
-            "inventory_turnover": ratio(units, level, 4, Decimal("9999.9999")) if level and level > 0 else None,
+            "inventory_turnover": ratio(units, level, 4, Decimal("9999.9999"))
+            if level and level > 0
+            else None,
             "margin_percentage": _margin(info) if info else None,
             "return_rate": ratio(returned.get((day, pid), 0), units, 4, Decimal("9.9999")),
             "stock_out_days": 1 if out_of_stock else 0,
@@ -248,7 +262,9 @@ def attribution(
         if r["interaction_type"] in ("ad_impression", "ad_click", "email_open", "email_click")
         and r.get("campaign_id") and r.get("customer_id")
     ]  # fmt: skip
-    credits: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: {"sales": set(), "cents": 0})
+    credits: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(
+        lambda: {"sales": set(), "cents": 0}
+    )
     for sale in sales:
         amount = money(sale["amount"])
         if amount <= 0:
@@ -264,14 +280,20 @@ def attribution(
             continue
         ages = [(day - utc_day(t["occurred_at"])).days for t in path]
         for model, weights in touch_weights(ages).items():
-            for touch, weight, cents in zip(path, weights, split_cents(int(amount * 100), weights), strict=True):
+            for touch, weight, cents in zip(
+                path, weights, split_cents(int(amount * 100), weights), strict=True
+            ):
                 if weight > 0:
-                    slot = credits[(day, touch["campaign_id"], touch.get("channel") or "unknown", model)]
+                    slot = credits[
+                        (day, touch["campaign_id"], touch.get("channel") or "unknown", model)
+                    ]
                     slot["sales"].add(sale["transaction_id"])
                     slot["cents"] += cents
     exposure: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     for t in touches:
-        pair = exposure[(utc_day(t["occurred_at"]), t["campaign_id"], t.get("channel") or "unknown")]
+        pair = exposure[
+            (utc_day(t["occurred_at"]), t["campaign_id"], t.get("channel") or "unknown")
+        ]
         pair[0 if t["interaction_type"] in ("ad_impression", "email_open") else 1] += 1
     keys = set(credits) | {(*k, m) for k in exposure for m in MODELS}
     out: Rows = {}
@@ -286,8 +308,12 @@ def attribution(
             "clicks": exposure.get(key[:3], [0, 0])[1],
             "conversions": conversions,
             "revenue_attributed": q(Fraction(cents, 100), 2),
-            "cost_per_acquisition": q(spend / conversions / 100, 2) if spend is not None and conversions else None,
-            "return_on_ad_spend": min(q(Fraction(cents) / spend, 4), Decimal("9999.9999")) if spend else None,
+            "cost_per_acquisition": q(spend / conversions / 100, 2)
+            if spend is not None and conversions
+            else None,
+            "return_on_ad_spend": min(q(Fraction(cents) / spend, 4), Decimal("9999.9999"))
+            if spend
+            else None,
         }
     return out
 
@@ -310,7 +336,11 @@ def satisfaction(feedback: Sequence[Record], interactions: Sequence[Record]) -> 
     """gold.ces_kpi_satisfaction_scores from feedback records (with `sentiment`) and interactions."""
     groups: dict[tuple[Any, ...], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for f in feedback:
-        key = (utc_day(f["submitted_at"]), f.get("channel") or "unknown", f.get("interaction_type") or "unknown")
+        key = (
+            utc_day(f["submitted_at"]),
+            f.get("channel") or "unknown",
+            f.get("interaction_type") or "unknown",
+        )
         groups[key]["feedback"].append(f)
     latest: dict[str, Record] = {}
     for r in interactions:
@@ -334,15 +364,24 @@ def satisfaction(feedback: Sequence[Record], interactions: Sequence[Record]) -> 
             "avg_rating": ratio(sum(ratings, Decimal(0)), len(ratings), 2),
             "avg_sentiment_score": ratio(sum(sentiments, Decimal(0)), len(sentiments), 4),
             "response_rate": ratio(sum(1 for c in contacts if c.get("responded") is True), n, 4),
-            "resolution_rate": ratio(sum(1 for c in contacts if c.get("resolution_status") == "resolved"), n, 4),
+            "resolution_rate": ratio(
+                sum(1 for c in contacts if c.get("resolution_status") == "resolved"), n, 4
+            ),
             "avg_resolution_time": ratio(Decimal(sum(timed)), len(timed) * 3600, 2),
             "nps_score": ratio(
-                100 * (sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)), len(scores), 2
+                100 * (sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)),
+                len(scores),
+                2,
             ),
             "total_interactions": len(fb) + n,
             "escalation_rate": ratio(
-                sum(1 for c in contacts if c.get("escalated") is True or c.get("resolution_status") == "escalated"),
-                n, 4,
+                sum(
+                    1
+                    for c in contacts
+                    if c.get("escalated") is True or c.get("resolution_status") == "escalated"
+                ),
+                n,
+                4,
             ),
         }
     return out
@@ -356,7 +395,9 @@ def agent_performance(logs: Sequence[Record]) -> Rows:
         groups[(utc_day(r["created_at"]), r["agent_id"], r["layer"])].append(r)
     out: Rows = {}
     for key, rows in groups.items():
-        times = [Decimal(str(r["execution_time"])) for r in rows if r.get("execution_time") is not None]
+        times = [
+            Decimal(str(r["execution_time"])) for r in rows if r.get("execution_time") is not None
+        ]
         ok = sum(1 for r in rows if r.get("status") == "success")
         out[key] = {
             "total_operations": len(rows),
@@ -364,7 +405,9 @@ def agent_performance(logs: Sequence[Record]) -> Rows:
             "success_rate": ratio(ok, len(rows), 4),
             "avg_execution_time": ratio(sum(times, Decimal(0)), len(times), 2),
             "error_count": sum(1 for r in rows if r.get("status") in ("failed", "error")),
-            "throughput_per_hour": ratio(len(rows), len({utc_hour(r["created_at"]) for r in rows}), 2),
+            "throughput_per_hour": ratio(
+                len(rows), len({utc_hour(r["created_at"]) for r in rows}), 2
+            ),
             "resource_utilization": ratio(sum(times, Decimal(0)), 86_400, 4, Decimal("9.9999")),
         }
     return out

@@ -28,7 +28,9 @@ def sale(tid: str, customer: str, when: str, amount: float, **fields: Any) -> Re
     return {k: v for k, v in record.items() if v is not None}
 
 
-def refund(tid: str, original: str, customer: str, when: str, amount: float, **fields: Any) -> Record:
+def refund(
+    tid: str, original: str, customer: str, when: str, amount: float, **fields: Any
+) -> Record:
     """A refund of `original`: its own transaction with a negative amount and quantity."""
     return sale(
         tid, customer, when, -abs(amount), transaction_type="refund",
@@ -36,7 +38,9 @@ def refund(tid: str, original: str, customer: str, when: str, amount: float, **f
     )  # fmt: skip
 
 
-def event(eid: str, session: str, when: str, kind: str = "page_view", agent: str | None = BROWSER) -> Record:
+def event(
+    eid: str, session: str, when: str, kind: str = "page_view", agent: str | None = BROWSER
+) -> Record:
     """A web or app event of a session."""
     record: Record = {"event_id": eid, "event_type": kind, "timestamp": when, "session_id": session}
     if agent is not None:
@@ -44,7 +48,14 @@ def event(eid: str, session: str, when: str, kind: str = "page_view", agent: str
     return record
 
 
-def touch(iid: str, customer: str, campaign: str, when: str, kind: str = "ad_impression", channel: str = "google_ads") -> Record:
+def touch(
+    iid: str,
+    customer: str,
+    campaign: str,
+    when: str,
+    kind: str = "ad_impression",
+    channel: str = "google_ads",
+) -> Record:
     """A marketing touchpoint (ad_impression, ad_click, email_open, email_click)."""
     return {
         "interaction_id": iid, "interaction_type": kind, "customer_id": customer,
@@ -52,7 +63,9 @@ def touch(iid: str, customer: str, campaign: str, when: str, kind: str = "ad_imp
     }  # fmt: skip
 
 
-def contact(iid: str, when: str, kind: str = "support_ticket", channel: str = "email", **fields: Any) -> Record:
+def contact(
+    iid: str, when: str, kind: str = "support_ticket", channel: str = "email", **fields: Any
+) -> Record:
     """A support contact (support_ticket, chat, call) with resolution fields."""
     record: Record = {
         "interaction_id": iid, "interaction_type": kind, "customer_id": "C1",
@@ -92,7 +105,9 @@ def snapshot(pid: str, when: str, *, stock: int | None = None, status: str | Non
     return record
 
 
-def log(agent: str, layer: str, when: str, status: str = "success", seconds: float | None = 1.5) -> Record:
+def log(
+    agent: str, layer: str, when: str, status: str = "success", seconds: float | None = 1.5
+) -> Record:
     """A log record of a platform agent's operation."""
     record: Record = {
         "agent_id": agent, "layer": layer, "operation": "work", "status": status, "created_at": when,

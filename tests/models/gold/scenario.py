@@ -34,7 +34,9 @@ def _at(day: int, minute: int) -> str:
     return (START + timedelta(days=day, minutes=minute)).isoformat() + "Z"
 
 
-def _day(rng: random.Random, wave: Wave, day: int, n: int, tag: str, pool: list[str] = CUSTOMERS) -> None:
+def _day(
+    rng: random.Random, wave: Wave, day: int, n: int, tag: str, pool: list[str] = CUSTOMERS
+) -> None:
     for i in range(n):
         tid, customer, when = f"{tag}{day}-{i}", rng.choice(pool), _at(day, 7 * i)
         amount = rng.randint(100, 20_000) / 100
@@ -44,7 +46,15 @@ def _day(rng: random.Random, wave: Wave, day: int, n: int, tag: str, pool: list[
             channel=rng.choice(["online", "store", "mobile_app"]),
         ))  # fmt: skip
         if rng.random() < 0.15:
-            wave.sales.append(r.refund(f"R{tid}", tid, customer, _at(day + rng.randint(0, 3), 900), round(amount / 2, 2)))
+            wave.sales.append(
+                r.refund(
+                    f"R{tid}",
+                    tid,
+                    customer,
+                    _at(day + rng.randint(0, 3), 900),
+                    round(amount / 2, 2),
+                )
+            )
         session = f"S{tid}"
         agent = r.APP if rng.random() < 0.3 else r.BROWSER
         wave.events.append(r.event(f"E{tid}a", session, when, agent=agent))
@@ -67,7 +77,9 @@ def _day(rng: random.Random, wave: Wave, day: int, n: int, tag: str, pool: list[
                 f"F{tid}", when, rating=rng.randint(1, 5), nps=rng.randint(0, 10),
                 sentiment=str(Decimal(rng.randint(-100, 100)) / 100),
             ))  # fmt: skip
-    wave.logs.append(r.log(rng.choice(["ingestion", "crawler"]), "bronze", _at(day, 5), "success", 2.5))
+    wave.logs.append(
+        r.log(rng.choice(["ingestion", "crawler"]), "bronze", _at(day, 5), "success", 2.5)
+    )
     if day % 5 == 0:
         stock = rng.randint(-1, 20)
         wave.snapshots.append(r.snapshot(
@@ -97,7 +109,11 @@ def waves(seed: int = 11) -> tuple[Wave, Wave]:
 def customers() -> list[dict[str, Any]]:
     """Silver customers of most buyers (a few stay unknown), with tiers and registration days."""
     return [
-        {"customer_id": c, "customer_tier": TIERS[i % 3], "registration_date": date(2024, 12, 1 + i % 28)}
+        {
+            "customer_id": c,
+            "customer_tier": TIERS[i % 3],
+            "registration_date": date(2024, 12, 1 + i % 28),
+        }
         for i, c in enumerate(CUSTOMERS[:25])
     ]
 

@@ -36,10 +36,18 @@ def test_agent_performance_matches_python(engine: Engine, world: World, runner: 
     assert runner.run([TABLE]).status == "success"
     got = assert_rows(engine, TABLE, expected.agent_performance(LOGS), where=_past)
     silver = got[(date(2025, 3, 1), "transformer", "silver")]
-    assert (silver["total_operations"], silver["successful_operations"], silver["error_count"]) == (3, 1, 1)
-    assert silver["success_rate"] == Decimal("0.3333") and silver["avg_execution_time"] == Decimal("1.50")
+    assert (silver["total_operations"], silver["successful_operations"], silver["error_count"]) == (
+        3,
+        1,
+        1,
+    )
+    assert silver["success_rate"] == Decimal("0.3333") and silver["avg_execution_time"] == Decimal(
+        "1.50"
+    )
     assert silver["throughput_per_hour"] == Decimal("1.50")  # 3 operations in hours 10 and 14
-    assert got[(date(2025, 3, 1), "ingestion", "bronze")]["resource_utilization"] == Decimal("0.8472")
+    assert got[(date(2025, 3, 1), "ingestion", "bronze")]["resource_utilization"] == Decimal(
+        "0.8472"
+    )
     assert got[(date(2025, 3, 1), "crawler", "bronze")]["resource_utilization"] == Decimal("9.9999")
     assert got[(date(2025, 3, 2), "transformer", "gold")]["total_operations"] == 2
 

@@ -58,7 +58,11 @@ def test_attribution_matches_python(engine: Engine, world: World, runner: Runner
     assert runner.run([TABLE]).status == "success"
     want = expected.attribution(SALES, TOUCHES + REDELIVERED, CAMPAIGNS, CUSTOMER_MAP)
     got = assert_rows(engine, TABLE, want)
-    s1 = {(k[1], k[2], k[3]): v["revenue_attributed"] for k, v in got.items() if k[0] == date(2025, 3, 15)}
+    s1 = {
+        (k[1], k[2], k[3]): v["revenue_attributed"]
+        for k, v in got.items()
+        if k[0] == date(2025, 3, 15)
+    }
     assert s1[("K1", "bing_ads", "last_touch")] == Decimal("100.00")
     assert s1[("K1", "google_ads", "first_touch")] == Decimal("100.00")
     assert [s1[(c, ch, "linear")] for c, ch in (("K1", "google_ads"), ("K2", "email"), ("K1", "bing_ads"))] == [
@@ -71,14 +75,25 @@ def test_attribution_matches_python(engine: Engine, world: World, runner: Runner
     s2 = got[(date(2025, 3, 5), "K1", "bing_ads", "last_touch")]
     assert (s2["conversions"], s2["clicks"], s2["revenue_attributed"]) == (1, 1, Decimal("50.00"))
     # 1000.00 over 10 days and 2 channels: 50.00 a day on bing_ads, for one conversion of 50.00
-    assert (s2["cost_per_acquisition"], s2["return_on_ad_spend"]) == (Decimal("50.00"), Decimal("1.0000"))
-    assert got[(date(2025, 3, 2), "K1", "google_ads", "linear")]["impressions"] == 1  # I5 re-delivered
+    assert (s2["cost_per_acquisition"], s2["return_on_ad_spend"]) == (
+        Decimal("50.00"),
+        Decimal("1.0000"),
+    )
+    assert (
+        got[(date(2025, 3, 2), "K1", "google_ads", "linear")]["impressions"] == 1
+    )  # I5 re-delivered
     assert (date(2025, 3, 2), "K1", "bing_ads", "linear") not in got
-    assert got[(date(2025, 3, 6), "K1", "google_ads", "time_decay")]["conversions"] == 1  # S4, same day
-    assert got[(date(2025, 3, 15), "K2", "email", "linear")]["cost_per_acquisition"] is None  # no end date
+    assert (
+        got[(date(2025, 3, 6), "K1", "google_ads", "time_decay")]["conversions"] == 1
+    )  # S4, same day
+    assert (
+        got[(date(2025, 3, 15), "K2", "email", "linear")]["cost_per_acquisition"] is None
+    )  # no end date
 
 
-def test_each_models_weights_sum_to_one_per_purchase(engine: Engine, world: World, runner: Runner) -> None:
+def test_each_models_weights_sum_to_one_per_purchase(
+    engine: Engine, world: World, runner: Runner
+) -> None:
     """Per model and per conversion (one per day here), the attributed revenue is the sale's."""
     _build(world)
     assert runner.run([TABLE]).status == "success"
@@ -97,7 +112,9 @@ def test_each_models_weights_sum_to_one_per_purchase(engine: Engine, world: Worl
             assert abs(float(sum(weights)) - 1.0) < 1e-12, model
 
 
-def test_a_late_touch_updates_the_sales_it_reaches(engine: Engine, world: World, runner: Runner) -> None:
+def test_a_late_touch_updates_the_sales_it_reaches(
+    engine: Engine, world: World, runner: Runner
+) -> None:
     """A touch arriving late changes its own day (exposure) and the day of the sale it reaches."""
     _build(world)
     assert runner.run([TABLE]).status == "success"
@@ -107,7 +124,9 @@ def test_a_late_touch_updates_the_sales_it_reaches(engine: Engine, world: World,
     assert result.partition_values == [date(2025, 3, 4), date(2025, 3, 5)]
     want = expected.attribution(SALES, TOUCHES + REDELIVERED + late, CAMPAIGNS, CUSTOMER_MAP)
     got = assert_rows(engine, TABLE, want)
-    assert got[(date(2025, 3, 5), "K2", "email", "first_touch")]["revenue_attributed"] == Decimal("50.00")
+    assert got[(date(2025, 3, 5), "K2", "email", "first_touch")]["revenue_attributed"] == Decimal(
+        "50.00"
+    )
 
 
 def test_the_primary_key_holds_every_model(engine: Engine) -> None:

@@ -19,7 +19,11 @@ CUSTOMERS = [
     {"customer_id": "C", "customer_tier": "silver", "registration_date": date(2025, 1, 5)},
     {"customer_id": "D", "customer_tier": "silver", "registration_date": None},
     {"customer_id": "G", "customer_tier": "gold", "registration_date": date(2025, 6, 1)},
-    {"customer_id": "H", "customer_tier": "bronze", "registration_date": date(2025, 2, 1)},  # never buys
+    {
+        "customer_id": "H",
+        "customer_tier": "bronze",
+        "registration_date": date(2025, 2, 1),
+    },  # never buys
 ]
 
 
@@ -51,7 +55,9 @@ def test_customer_metrics_match_python(engine: Engine, world: World, runner: Run
     world.transactions(SALES)
     assert runner.run([TABLE]).status == "success"
     got = assert_rows(engine, TABLE, expected.customer_metrics(SALES, CUSTOMERS))
-    assert min(k[0] for k in got) == date(2024, 12, 20) and max(k[0] for k in got) == date(2025, 6, 15)
+    assert min(k[0] for k in got) == date(2024, 12, 20) and max(k[0] for k in got) == date(
+        2025, 6, 15
+    )
     assert got[(date(2025, 4, 10), "gold")]["churn_count"] == 1  # B, 90 days after 2025-01-10
     assert got[(date(2025, 5, 30), "gold")]["churn_count"] == 1  # A
     assert got[(date(2025, 4, 20), "silver")]["churn_count"] == 0  # D came back on day 90
@@ -62,12 +68,16 @@ def test_customer_metrics_match_python(engine: Engine, world: World, runner: Run
     assert got[(date(2025, 2, 15), "gold")]["avg_engagement_score"] == Decimal("1.50")  # A 2, B 1
     # Active on 2025-02-28: A and B. On 2025-05-29 A still is (no break since January), B churned.
     assert got[(date(2025, 5, 29), "gold")]["retention_rate"] == Decimal("0.5000")
-    assert got[(date(2025, 4, 25), "silver")]["avg_lifetime_value"] == Decimal("30.00")  # (80-30+10)/2
+    assert got[(date(2025, 4, 25), "silver")]["avg_lifetime_value"] == Decimal(
+        "30.00"
+    )  # (80-30+10)/2
     assert got[(date(2025, 3, 1), "bronze")]["total_customers"] == 1
     assert got[(date(2025, 3, 1), "bronze")]["active_customers"] == 0
 
 
-def test_a_tier_change_moves_the_customer_in_every_past_day(engine: Engine, world: World, runner: Runner) -> None:
+def test_a_tier_change_moves_the_customer_in_every_past_day(
+    engine: Engine, world: World, runner: Runner
+) -> None:
     """Full rebuild: tiers are today's, so a tier change rewrites the history of both tiers."""
     world.customers(CUSTOMERS)
     world.transactions(SALES)

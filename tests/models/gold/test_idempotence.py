@@ -53,4 +53,8 @@ def test_incremental_twice_equals_once_and_equals_a_full_refresh(
     assert _stable(engine) == once
 
     sales = first.sales + second.sales
-    assert_rows(engine, "gold.scout_kpi_revenue_daily", expected.revenue_daily(sales, first.events + second.events))
+    assert_rows(
+        engine,
+        "gold.scout_kpi_revenue_daily",
+        expected.revenue_daily(sales, first.events + second.events),
+    )

@@ -16,7 +16,15 @@ from models.gold.world import World
 TABLE = "gold.scout_kpi_product_performance"
 SNAPSHOTS = [  # in time order, as the source sends them
     snapshot("P1", "2025-03-01T08:00:00Z", stock=10, status="in_stock"),
-    snapshot("P2", "2025-03-02T08:00:00Z", stock=3, status="low_stock", price=25.0, cost=15.0, category="Garden"),
+    snapshot(
+        "P2",
+        "2025-03-02T08:00:00Z",
+        stock=3,
+        status="low_stock",
+        price=25.0,
+        cost=15.0,
+        category="Garden",
+    ),
     snapshot("P1", "2025-03-03T21:00:00+02:00", stock=5, status="low_stock"),  # 19:00 UTC
     snapshot("P1", "2025-03-03T20:00:00Z", stock=0, status="out_of_stock"),  # the day's last
     snapshot("P1", "2025-03-10T10:00:00Z", stock=8, status="in_stock"),
@@ -49,7 +57,11 @@ def test_product_performance_matches_python(engine: Engine, world: World, runner
     assert second["revenue"] == Decimal("40.00") and second["return_rate"] == Decimal("0.3333")
     assert second["demand_forecast"] == Decimal("0.07")  # 2 units / 28 days
     quiet = got[(date(2025, 3, 4), "P1")]  # no sale, but in the forecast horizon: out of stock
-    assert (quiet["revenue"], quiet["units_sold"], quiet["stock_out_days"]) == (Decimal("0.00"), 0, 1)
+    assert (quiet["revenue"], quiet["units_sold"], quiet["stock_out_days"]) == (
+        Decimal("0.00"),
+        0,
+        1,
+    )
     assert quiet["demand_forecast"] == Decimal("0.18")  # 5 units / 28 days
     assert got[(date(2025, 3, 10), "P1")]["stock_out_days"] == 0
     garden = got[(date(2025, 3, 2), "P2")]
@@ -60,7 +72,9 @@ def test_product_performance_matches_python(engine: Engine, world: World, runner
     assert (date(2025, 5, 8), "P1") in got and (date(2025, 5, 9), "P1") not in got
 
 
-def test_a_late_sale_rebuilds_its_day_and_its_forecast_horizon(engine: Engine, world: World, runner: Runner) -> None:
+def test_a_late_sale_rebuilds_its_day_and_its_forecast_horizon(
+    engine: Engine, world: World, runner: Runner
+) -> None:
     """A late sale changes its own day and the 28 days whose forecast it feeds, nothing else."""
     _build(world)
     assert runner.run([TABLE]).status == "success"

@@ -74,10 +74,16 @@ def test_revenue_daily_matches_python(engine: Engine, world: World, runner: Runn
     assert got[(D3, "unknown", "online")]["total_revenue"] == Decimal("55.55")  # UTC day, no region
     day3 = got[(D3, "south", "online")]
     assert day3["total_revenue"] == Decimal("-17.02") and day3["refund_rate"] == Decimal("2.0000")
-    assert (day3["total_transactions"], day3["new_customers"], day3["returning_customers"]) == (1, 1, 0)
+    assert (day3["total_transactions"], day3["new_customers"], day3["returning_customers"]) == (
+        1,
+        1,
+        0,
+    )
 
 
-def test_late_record_changes_exactly_its_partition(engine: Engine, world: World, runner: Runner) -> None:
+def test_late_record_changes_exactly_its_partition(
+    engine: Engine, world: World, runner: Runner
+) -> None:
     """A late sale of a returning customer rewrites its own day only; the rest is untouched."""
     build(world)
     assert runner.run([TABLE]).status == "success"
@@ -93,11 +99,16 @@ def test_late_record_changes_exactly_its_partition(engine: Engine, world: World,
     assert after[(D2, "south", "online")]["total_revenue"] == Decimal("37.52")
 
 
-def test_new_events_update_the_conversion_of_their_day(engine: Engine, world: World, runner: Runner) -> None:
+def test_new_events_update_the_conversion_of_their_day(
+    engine: Engine, world: World, runner: Runner
+) -> None:
     """Events arriving after the sales change the conversion rate of their own day only."""
     build(world)
     assert runner.run([TABLE]).status == "success"
-    more = [event("E10", "S6", "2025-03-02T13:00:00Z"), event("E11", "S6", "2025-03-02T13:01:00Z", "purchase")]
+    more = [
+        event("E10", "S6", "2025-03-02T13:00:00Z"),
+        event("E11", "S6", "2025-03-02T13:01:00Z", "purchase"),
+    ]
     world.bronze("events", more)
     result = runner.run([TABLE]).models[0]
     assert result.partition_values == [D2]
@@ -120,4 +131,7 @@ def test_known_gap_a_late_first_sale_leaves_the_former_first_day_until_a_full_re
     assert (stale["new_customers"], stale["returning_customers"]) == (1, 2)  # C5 still new on D2
     assert runner.run([TABLE], full_refresh=True).status == "success"
     fixed = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, late], EVENTS))
-    assert (fixed[(D2, "south", "online")]["new_customers"], fixed[(D2, "south", "online")]["returning_customers"]) == (0, 3)
+    assert (
+        fixed[(D2, "south", "online")]["new_customers"],
+        fixed[(D2, "south", "online")]["returning_customers"],
+    ) == (0, 3)

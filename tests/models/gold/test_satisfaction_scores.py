@@ -18,8 +18,24 @@ FEEDBACK = [
     feedback("F1", "2025-03-01T09:00:00Z", rating=5, nps=9, sentiment="0.5"),
     feedback("F2", "2025-03-01T10:00:00Z", rating=4, nps=10, sentiment="0.25"),
     feedback("F3", "2025-03-01T11:00:00+01:00", rating=5, nps=10, sentiment="-0.1"),
-    feedback("F4", "2025-03-01T12:00:00Z", rating=1, nps=0, sentiment="-0.9", channel="app_review", kind="delivery"),
-    feedback("F5", "2025-03-01T13:00:00Z", rating=2, nps=6, sentiment="-0.45", channel="app_review", kind="delivery"),
+    feedback(
+        "F4",
+        "2025-03-01T12:00:00Z",
+        rating=1,
+        nps=0,
+        sentiment="-0.9",
+        channel="app_review",
+        kind="delivery",
+    ),
+    feedback(
+        "F5",
+        "2025-03-01T13:00:00Z",
+        rating=2,
+        nps=6,
+        sentiment="-0.45",
+        channel="app_review",
+        kind="delivery",
+    ),
     feedback("F6", "2025-03-02T09:00:00Z", rating=3, nps=7, sentiment="0.05"),
     feedback("F7", "2025-03-02T10:00:00Z", rating=4.5, nps=9),
     feedback("F8", "2025-03-02T11:00:00Z", rating=4),  # no NPS answer
@@ -35,7 +51,13 @@ CONTACTS = [
     contact("X5", "2025-03-02T23:30:00-01:00", "call", "phone", responded=True, resolution_status="open"),
 ]  # fmt: skip
 UPDATED = [  # X2 delivered again once solved: the latest delivery counts
-    contact("X2", "2025-03-01T10:00:00Z", resolved_at="2025-03-01T10:20:00Z", responded=True, resolution_status="resolved"),
+    contact(
+        "X2",
+        "2025-03-01T10:00:00Z",
+        resolved_at="2025-03-01T10:20:00Z",
+        responded=True,
+        resolution_status="resolved",
+    ),
 ]
 
 
@@ -52,7 +74,9 @@ def test_satisfaction_matches_python(engine: Engine, world: World, runner: Runne
     got = assert_rows(engine, TABLE, expected.satisfaction(FEEDBACK, CONTACTS + UPDATED))
     promoters = got[(D1, "survey", "purchase")]
     assert promoters["nps_score"] == Decimal("100.00")  # 9, 10, 10: all promoters
-    assert promoters["avg_rating"] == Decimal("4.67") and promoters["avg_sentiment_score"] == Decimal("0.2167")
+    assert promoters["avg_rating"] == Decimal("4.67") and promoters[
+        "avg_sentiment_score"
+    ] == Decimal("0.2167")
     assert promoters["response_rate"] is None  # feedback only: no support contacts
     detractors = got[(D1, "app_review", "delivery")]
     assert detractors["nps_score"] == Decimal("-100.00")  # 0 and 6: all detractors

@@ -108,11 +108,15 @@ class World:
         newest: dict[str, Record] = {}
         for record in snapshots:
             newest[record["product_id"]] = record
-        existing = {r[0] for r in self.engine.fetch_rows("SELECT product_id FROM silver.scout_clean_products")}
+        existing = {
+            r[0]
+            for r in self.engine.fetch_rows("SELECT product_id FROM silver.scout_clean_products")
+        }
         for product_id in newest:
             if product_id in existing:
                 self.engine.execute(
-                    "DELETE FROM silver.scout_clean_products WHERE product_id = $p", {"p": product_id}
+                    "DELETE FROM silver.scout_clean_products WHERE product_id = $p",
+                    {"p": product_id},
                 )
         self.append(
             "silver.scout_clean_products",

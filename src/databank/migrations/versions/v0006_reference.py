@@ -19,9 +19,13 @@ from databank.schema.model import Column, ColumnType, Default, Index, Table
 _NOW = Default("now()", is_expression=True)
 
 
-def _col(name: str, type_: str, *, pk: bool = False, not_null: bool = False, now: bool = False) -> Column:
+def _col(
+    name: str, type_: str, *, pk: bool = False, not_null: bool = False, now: bool = False,
+    default: Default | None = None,
+) -> Column:
     return Column(
-        name, ColumnType.parse(type_), primary_key=pk, not_null=not_null, default=_NOW if now else None
+        name, ColumnType.parse(type_), primary_key=pk, not_null=not_null,
+        default=_NOW if now else default,
     )
 
 
@@ -49,7 +53,7 @@ TABLES: tuple[tuple[Table, str], ...] = (
                 _col("source_customer_id", "varchar", pk=True),
                 _col("customer_id", "varchar", pk=True),
                 _col("email", "varchar"),
-                _col("is_current", "boolean", not_null=True),
+                _col("is_current", "boolean", not_null=True, default=Default(True)),
                 _col("source_system", "varchar"),
                 _col("source_bronze_id", "uuid"),
                 _col("created_at", "timestamp", now=True),

@@ -64,9 +64,7 @@ def _widen_nps(engine: Engine) -> list[Change]:
 def attribution_table() -> Table:
     """The spec's attribution table with attribution_model in its primary key."""
     spec = load_schema().table(ATTRIBUTION)
-    columns = tuple(
-        replace(c, primary_key=c.name in ATTRIBUTION_KEY) for c in spec.columns
-    )
+    columns = tuple(replace(c, primary_key=c.name in ATTRIBUTION_KEY) for c in spec.columns)
     return replace(spec, columns=columns)
 
 

@@ -23,7 +23,8 @@
 -- * Spend: the campaign's `spent` (silver) spread evenly over its days (start_date .. end_date)
 --   and its channels (silver `channels`); none without an end date or channels.
 --   cost_per_acquisition = that day's spend on the row's channel / conversions (NULL without
---   conversions or spend); return_on_ad_spend = revenue_attributed / that spend, 4 decimals.
+--   conversions or spend); return_on_ad_spend = revenue_attributed / that spend, 4 decimals
+--   (capped at 9999.9999). Both divide exactly (integer cents) and round once, half away from zero.
 -- Rows: every (day, campaign, channel) with touches or attributed conversions, once per model;
 -- the primary key includes attribution_model (migration 0007).
 --

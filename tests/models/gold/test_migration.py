@@ -1,0 +1,60 @@
+"""Migration 0007 on a database that still has the spec's types: rows kept, applied once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from databank.engines import Engine
+from databank.engines.base import quote_table
+from databank.migrations.versions import v0007_gold_types as m
+from databank.schema.model import load_schema
+
+OLD_KEY = ("date", "campaign_id", "channel")
+
+
+def _back_to_the_spec(engine: Engine) -> None:
+    """Recreate the attribution table and the NPS column as the spec's DBML declares them."""
+    engine.execute(f"DROP TABLE {quote_table(m.ATTRIBUTION)}")
+    for statement in engine.create_table_sql(load_schema().table(m.ATTRIBUTION)):
+        engine.execute(statement)
+    engine.execute(f"DELETE FROM {quote_table(m.SATISFACTION)}")
+    spec_type = engine.render_type(load_schema().table(m.SATISFACTION).column("nps_score").type)
+    engine.execute(
+        f"ALTER TABLE {quote_table(m.SATISFACTION)} ALTER COLUMN nps_score TYPE {spec_type}"
+    )
+
+
+def test_0007_keeps_the_rows_and_applies_once(engine: Engine) -> None:
+    """Re-keying keeps every row (a row without a model becomes 'unknown'); a second run is a no-op."""
+    _back_to_the_spec(engine)
+    assert m.primary_key(engine, m.ATTRIBUTION) == OLD_KEY
+    engine.execute(
+        f"INSERT INTO {quote_table(m.ATTRIBUTION)} (date, campaign_id, channel, impressions, "
+        "revenue_attributed, attribution_model) VALUES "
+        "(DATE '2025-03-01', 'K1', 'email', 5, 12.34, 'linear'), "
+        "(DATE '2025-03-02', 'K1', 'email', 7, 1.00, NULL)"
+    )
+    engine.execute(
+        f"INSERT INTO {quote_table(m.SATISFACTION)} (date, channel, interaction_type, nps_score) "
+        "VALUES (DATE '2025-03-01', 'survey', 'purchase', -99.99)"
+    )
+    changes = m.apply(engine)
+    assert [(c.table_name, c.change_type, c.backward_compatible) for c in changes] == [
+        ("ces_kpi_satisfaction_scores", "alter_type", True),
+        ("scout_kpi_campaign_attribution", "alter_primary_key", True),
+    ]
+    assert m.primary_key(engine, m.ATTRIBUTION) == m.ATTRIBUTION_KEY
+    rows = engine.fetch_rows(
+        f"SELECT date, impressions, revenue_attributed, attribution_model FROM {quote_table(m.ATTRIBUTION)} ORDER BY date"
+    )
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        (5, Decimal("12.34"), "linear"),
+        (7, Decimal("1.00"), "unknown"),
+    ]
+    assert list(engine.column_types(m.ATTRIBUTION)) == [
+        c.name for c in load_schema().table(m.ATTRIBUTION).columns
+    ]
+    assert engine.fetch_value(f"SELECT nps_score FROM {quote_table(m.SATISFACTION)}") == Decimal(
+        "-99.99"
+    )
+    assert m.apply(engine) == []
