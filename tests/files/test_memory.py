@@ -133,6 +133,7 @@ def test_readers_stream_500k_records_in_bounded_memory(tmp_path: Path, fmt: str)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # two 500k-record runs through the writer
 def test_ingest_500k_json_array_in_bounded_memory(tmp_path: Path) -> None:
     """The whole path (reader, BronzeWriter, DuckDB) on a 500k-record JSON array grows no more than
     writing the same records made in memory does.
@@ -150,3 +151,4 @@ def test_ingest_500k_json_array_in_bounded_memory(tmp_path: Path) -> None:
     file_growth = report["end_mb"] - report["warm_mb"]
     base_growth = base["end_mb"] - base["warm_mb"]
     assert file_growth - base_growth < MAX_GROWTH_MB, (report, base)
+    print(json.dumps({"file": report, "generated_baseline": base}))

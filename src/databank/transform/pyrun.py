@@ -9,9 +9,10 @@ import pyarrow as pa
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.transform.compiler import Compiler
 from databank.transform.errors import ModelDefinitionError
-from databank.transform.materialize import Materializer, Outcome, staging_name
+from databank.transform.materialize import Materializer
 from databank.transform.model import Kind, Model
 from databank.transform.watermarks import Interval, save
+from databank.transform.writes import Outcome, staging_name
 
 
 def read_inputs(

@@ -24,8 +24,9 @@ from collections.abc import Callable, Sequence
 import sqlglot
 
 from databank.engines.dialects import SOURCE
+from databank.transform.checkparse import parse_checks
 from databank.transform.errors import ModelDefinitionError
-from databank.transform.header import parse_checks, validate
+from databank.transform.header import validate
 from databank.transform.model import Kind, Model, PythonFunction
 
 MODEL_ATTRIBUTE = "__databank_model__"

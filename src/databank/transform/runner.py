@@ -29,11 +29,12 @@ from databank.transform.compiler import Compiled, Compiler
 from databank.transform.dag import Dag
 from databank.transform.errors import ChecksFailedError
 from databank.transform.loader import default_models_dir, load_models
-from databank.transform.materialize import Materializer, Outcome, drop_leftovers
+from databank.transform.materialize import Materializer
 from databank.transform.model import Kind, Model
 from databank.transform.pyrun import run_python
 from databank.transform.report import FAILED, SKIPPED, SUCCESS, ModelResult, RunReport
 from databank.transform.watermarks import Gap, Interval
+from databank.transform.writes import Outcome, drop_leftovers
 
 if TYPE_CHECKING:
     from databank.context import Databank
