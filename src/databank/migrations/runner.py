@@ -100,4 +100,8 @@ def migrate(engine: Engine, migrations: Sequence[Migration] | None = None) -> li
                 {"v": migration.version, "n": migration.name},
             )
         done_now.append(migration)
+    if done_now and engine.dialect == "duckdb":
+        # DuckDB 1.5.5 cannot replay a WAL holding `ADD COLUMN … DEFAULT now()`: a process killed
+        # before its next checkpoint would leave a file that no longer opens. Checkpoint now.
+        engine.execute("CHECKPOINT")
     return done_now
