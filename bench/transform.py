@@ -298,6 +298,11 @@ def gold_differences(engine: Engine, runner: Runner) -> dict[str, int]:
 
 
 # -- one engine ---------------------------------------------------------------------------------
+def note(text: str) -> None:
+    """Progress on stderr (the report itself goes to stdout)."""
+    print(f"{datetime.now():%H:%M:%S} {text}", file=sys.stderr, flush=True)
+
+
 def warm(engine: Engine) -> None:
     """Read every bronze payload once, so neither the floor nor the runner pays a cold cache."""
     for table, column in (("scout_raw_transactions", "transaction_data"), ("scout_raw_customers", "customer_data"),
@@ -312,20 +317,24 @@ def measure(url: str, rows: int, data_dir: Path) -> dict[str, Any]:
     try:
         migrate(engine)
         customers, products = max(1000, rows // 50), 2000
+        note(f"{url.split(':', 1)[0]}: loading {rows:,} bronze transactions")
         started = time.perf_counter()
         load_transactions(engine, rows, customers, products)
         report["load_transactions_s"] = round(time.perf_counter() - started, 1)
         writer = BronzeWriter(engine, Settings(pii_key="bench-key", data_dir=data_dir))
         side = side_records(rows, customers, products)
+        note("loading the other sources through the BronzeWriter")
         started = time.perf_counter()
         write_side(writer, side)
         report["load_other_sources_s"] = round(time.perf_counter() - started, 1)
         report["bronze_rows"] = {k: len(v) for k, v in side.items()} | {"transactions": rows}
         warm(engine)
         runner = Runner(engine, sync_lineage=False)
+        note("floor: the models' SELECTs as CREATE TABLE AS")
         started = time.perf_counter()
         report["floor_models_s"] = run_floor(engine, runner)
         report["floor_s"] = round(time.perf_counter() - started, 2)
+        note("pipeline: Runner.run()")
         started = time.perf_counter()
         run = runner.run(trigger="bench")
         report["pipeline_s"] = round(time.perf_counter() - started, 2)
@@ -338,6 +347,7 @@ def measure(url: str, rows: int, data_dir: Path) -> dict[str, Any]:
         started = time.perf_counter()
         idle = runner.run(trigger="bench")
         report["noop_run_s"] = round(time.perf_counter() - started, 3)
+        note("no-op run done; micro-batch")
         batch = micro_batch(customers, products)
         started = time.perf_counter()
         writer.write_batch("transactions", batch, source_system="bench-live")

@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     api_idempotency_retention_hours: float = Field(default=24.0, gt=0)
     api_queue_worker: bool = Field(default=True, description="Process queued batches in-process.")
     api_queue_poll_seconds: float = Field(default=1.0, gt=0)
-    api_serialize_writes: bool = Field(default=False, description="One write at a time (slower).")
+    api_serialize_writes: bool | None = Field(
+        default=None, description="One write at a time; None: on for DuckDB (one writer), off elsewhere."
+    )
 
     @field_validator("engine", mode="before")
     @classmethod

@@ -39,7 +39,12 @@ def _start(app: FastAPI) -> None:
                 # 0002): after a crash the file would not open. Move the schema out of the WAL now.
                 bank.engine.execute("CHECKPOINT")
     app.state.keys = KeyStore(bank.engine)
-    service = IngestionService(bank, serialize_writes=bank.settings.api_serialize_writes)
+    serialize = bank.settings.api_serialize_writes
+    if serialize is None:
+        # One DuckDB file, one writer: concurrent batches carrying the same record would both
+        # pass the duplicate check before either commits; one batch at a time keeps counts exact.
+        serialize = not bank.engine.capabilities.concurrent_processes
+    service = IngestionService(bank, serialize_writes=serialize)
     service.writer  # noqa: B018 - build the writer now, not racing in the first requests' threads
     app.state.ingestion = service
     if bank.settings.api_queue_worker:

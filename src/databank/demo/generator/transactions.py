@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from databank.demo.generator import fmt
 from databank.demo.generator.config import CHANNELS, REGIONS
@@ -22,7 +23,7 @@ from databank.demo.generator.world import World
 
 FAULTS = (
     ("missing_customer_id", "customer_id"),
-    ("missing_product_id", "product_id"),
+    ("bad_customer_email", "customer_email"),  # product_id is optional (the spec's example has none)
     ("bad_currency", "currency"),
     ("bad_timestamp", "timestamp"),
     ("non_numeric_amount", "amount"),
@@ -90,7 +91,7 @@ def render(world: World, frame: Frame) -> Rendered:
     columns: dict[str, pa.Array] = {
         "transaction_id": keys(world, frame),
         "customer_id": fmt.ids("CUS-", cust + 1, fault != 1),
-        "product_id": fmt.ids_of(world.product_ids, frame["prod"], fault != 2),
+        "product_id": fmt.ids_of(world.product_ids, frame["prod"]),
         "timestamp": fmt.from_matrix(stamp),
         "amount": fmt.money(frame["amount"], fault != 5),
         "currency": fmt.categorical([*dim.currency_codes, BAD_CURRENCY], currency),
@@ -104,7 +105,11 @@ def render(world: World, frame: Frame) -> Rendered:
         "discount_applied": fmt.money(frame["discount"]),
         "tax_amount": fmt.money(frame["tax"]),
         "session_id": fmt.ids("SES-", seq * 8, frame["online"] & ~refund),
-        "customer_email": fmt.take_strings(dim.emails, cust, frame["online"]),
+        "customer_email": pc.if_else(
+            pa.array(fault == 2),
+            pa.scalar("not-an-email"),
+            fmt.take_strings(dim.emails, cust, frame["online"]).cast(pa.string()),
+        ),
     }
     drifted = frame["day"] >= world.cfg.resolved_drift_day
     if drifted.any():  # schema drift: loyalty points, one per whole currency unit

@@ -32,7 +32,8 @@ MODEL (
   lookback 1,
   grain (transaction_id),
   tests (
-    not_null(id, transaction_id, transaction_date, customer_id, product_id, currency, source_bronze_id),
+    not_null(id, transaction_id, transaction_date, customer_id, currency, source_bronze_id),
+    not_null(product_id, severity := 'warn'),
     not_null(amount, severity := 'warn'),
     unique(transaction_id),
     accepted_values(currency, ['EUR']),
