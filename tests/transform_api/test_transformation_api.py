@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from transform.toy import GOLD, SILVER, Bronze
 
 from databank.api.app import create_app
 from databank.auth import KeyStore
@@ -19,6 +18,7 @@ from databank.engines import Engine
 from databank.errors import UnknownTableError
 from databank.settings import load_settings
 from databank.transform.runner import Runner
+from transform.toy import GOLD, SILVER, Bronze
 
 
 @pytest.fixture
