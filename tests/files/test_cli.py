@@ -139,7 +139,7 @@ def test_replay_after_a_contract_fix(
     assert dict(statuses) == {"passed": 10}
 
 
-def test_command_line_errors_are_one_line(engine_url: str, tmp_path: Path) -> None:
+def test_command_line_errors_are_one_line(empty_engine_url: str, tmp_path: Path) -> None:
     """Each mistake is one line on stderr and a non-zero exit: before and after `init`."""
     lines = tmp_path / "lines.json"
     lines.write_bytes(orjson.dumps(transaction(1)) + b"\n" + orjson.dumps(transaction(2)) + b"\n")
@@ -157,15 +157,15 @@ def test_command_line_errors_are_one_line(engine_url: str, tmp_path: Path) -> No
         (["--source", "transactions", "--schema-version", "9.9.9"], "no transactions contract"),
     ]
     for extra, message in before_init:
-        result = run(["ingest", str(lines), *extra], tmp_path, engine_url)
+        result = run(["ingest", str(lines), *extra], tmp_path, empty_engine_url)
         assert result.returncode in (2, 6) and message in result.stderr, (extra, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
-    assert run(["init"], tmp_path, engine_url).returncode == 0
+    assert run(["init"], tmp_path, empty_engine_url).returncode == 0
     for extra, message in after_init:
-        result = run(["ingest", str(lines), *extra], tmp_path, engine_url)
+        result = run(["ingest", str(lines), *extra], tmp_path, empty_engine_url)
         assert result.returncode != 0 and message in result.stderr, (extra, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
     assert (
-        run(["ingest", str(lines), "--source", "transactions"], tmp_path, engine_url).returncode
+        run(["ingest", str(lines), "--source", "transactions"], tmp_path, empty_engine_url).returncode
         == 6
     )
