@@ -68,7 +68,7 @@ WITH touches AS (
     WHERE i.validation_status = 'passed'
       AND i.interaction_type IN ('ad_impression', 'ad_click', 'email_open', 'email_click')
   ) AS v
-  LEFT JOIN meta.customer_id_map AS m ON m.source_customer_id = v.source_customer_id
+  LEFT JOIN meta.customer_id_map AS m ON m.source_customer_id = v.source_customer_id AND m.is_current
   WHERE v.version = 1 AND v.campaign_id IS NOT NULL AND v.source_customer_id IS NOT NULL
 ),
 paths AS (
