@@ -17,12 +17,10 @@ from databank.engines import connect
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the demo once for the module; returns its JSON report and folder."""
-    folder = tmp_path_factory.mktemp("demo") / "run"
+def _demo(folder: Path) -> subprocess.CompletedProcess[str]:
+    """`databank demo --no-serve --days 30 --json` into `folder`, with no DATABANK_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABANK_")}
-    result = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -40,6 +38,13 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         text=True,
         timeout=900,
     )
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Run the demo once for the module; returns its JSON report and folder."""
+    folder = tmp_path_factory.mktemp("demo") / "run"
+    result = _demo(folder)
     assert result.returncode == 0, (
         result.stderr[-3000:] + (folder / "server.log").read_text(errors="replace")[-3000:]
     )
@@ -109,27 +114,9 @@ def test_a_kpi_answered_through_the_api(demo_run: dict[str, Any]) -> None:
 def test_second_run_resumes_without_mixing(demo_run: dict[str, Any]) -> None:
     """The same command again resumes the completed run: no second copy of the data."""
     folder: Path = demo_run["folder"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABANK_")}
     with connect(f"duckdb:///{folder / 'db' / 'databank.duckdb'}") as engine:
         before = engine.count_rows("bronze.scout_raw_transactions")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "databank.cli.main",
-            "demo",
-            "--no-serve",
-            "--days",
-            "30",
-            "--json",
-            "--dir",
-            str(folder),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _demo(folder)
     assert result.returncode == 0, result.stderr[-2000:]
     with connect(f"duckdb:///{folder / 'db' / 'databank.duckdb'}") as engine:
         assert engine.count_rows("bronze.scout_raw_transactions") == before
