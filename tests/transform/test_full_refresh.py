@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -81,7 +82,8 @@ def test_a_failed_build_leaves_the_old_table(
     report = broken.run([PRODUCTS], full_refresh=True)
     result = report.result(PRODUCTS)
     assert result.status == "failed"
-    assert "p0" in (result.error or "") or "p1" in (result.error or "")  # the value that failed
+    # the error names a product id that failed the cast (which one depends on scan order)
+    assert re.search(r"'p\d+'|\bp\d+\b", result.error or ""), result.error
     assert snapshot(engine, PRODUCTS, exclude=()) == before
     assert [t for t in engine.table_names("gold") if "__" in t] == []  # no staging left behind
 
