@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from databank.engines import Engine
 from databank.transform.runner import Runner
-from models.gold import expected
+from models.gold import expected_engagement as expected
 from models.gold.check import assert_rows
 from models.gold.records import log
 from models.gold.world import World

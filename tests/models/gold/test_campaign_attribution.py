@@ -10,7 +10,7 @@ from decimal import Decimal
 from databank.engines import Engine
 from databank.migrations.versions.v0007_gold_types import ATTRIBUTION_KEY, primary_key
 from databank.transform.runner import Runner
-from models.gold import expected
+from models.gold import expected_engagement as expected
 from models.gold.check import assert_rows
 from models.gold.records import refund, sale, touch
 from models.gold.world import World

@@ -33,12 +33,15 @@ MODEL (
 );
 
 WITH days AS (
+  -- One row per customer and day with a transaction, with the customer's (current) tier.
   SELECT
     t.customer_id,
     t.transaction_date AS day,
+    coalesce(min(c.customer_tier), 'unknown') AS customer_tier,
     max(CASE WHEN t.amount > 0 THEN 1 ELSE 0 END) AS bought,
     sum(t.amount) AS net_amount
   FROM silver.scout_clean_transactions AS t
+  LEFT JOIN silver.scout_clean_customers AS c ON c.customer_id = t.customer_id
   WHERE t.customer_id IS NOT NULL AND t.transaction_date IS NOT NULL AND t.amount IS NOT NULL
   GROUP BY t.customer_id, t.transaction_date
 ),
@@ -60,6 +63,7 @@ people AS (
 purchases AS (
   SELECT
     d.customer_id,
+    d.customer_tier,
     d.day,
     lag(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS prev_day,
     lead(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS next_day
@@ -68,7 +72,7 @@ purchases AS (
 ),
 spells AS (
   SELECT
-    p.customer_id,
+    p.customer_tier,
     p.day,
     p.next_day,
     max(CASE WHEN p.prev_day IS NULL OR p.day > p.prev_day + 90 THEN p.day END)
@@ -77,49 +81,48 @@ spells AS (
     p.next_day IS NULL OR p.next_day > p.day + 90 AS ends
   FROM purchases AS p
 ),
-moves AS (
-  -- Each event as (day, tier, change): cumulative sums over the days turn them into levels.
-  SELECT s.day, s.customer_id, 'active' AS measure, 1 AS delta FROM spells AS s
-  UNION ALL
-  SELECT CASE WHEN s.ends THEN s.day + 90 ELSE s.next_day END, s.customer_id, 'active', -1
-  FROM spells AS s
-  UNION ALL
-  SELECT s.day, s.customer_id, 'engaged', 1 FROM spells AS s
-  UNION ALL
-  SELECT s.day + 90, s.customer_id, 'engaged', -1 FROM spells AS s
-  UNION ALL
-  SELECT s.day + 90, s.customer_id, 'churned', 1 FROM spells AS s WHERE s.ends
-  UNION ALL
-  SELECT s.spell_start + 90, s.customer_id, 'retained', 1 FROM spells AS s WHERE s.ends AND s.day > s.spell_start
-  UNION ALL
-  SELECT s.day + 90, s.customer_id, 'retained', -1 FROM spells AS s WHERE s.ends AND s.day > s.spell_start
-  UNION ALL
-  SELECT p.known_from, p.customer_id, 'known', 1 FROM people AS p WHERE p.known_from IS NOT NULL
-  UNION ALL
-  SELECT p.first_day, p.customer_id, 'new', 1 FROM people AS p WHERE p.first_day IS NOT NULL
-),
 changes AS (
+  -- Every event counted per (day, tier); cumulative sums over the days turn them into levels.
   SELECT
-    m.day,
-    coalesce(c.customer_tier, 'unknown') AS customer_tier,
-    sum(CASE WHEN m.measure = 'active' THEN m.delta ELSE 0 END) AS active_delta,
-    sum(CASE WHEN m.measure = 'engaged' THEN m.delta ELSE 0 END) AS engaged_delta,
-    sum(CASE WHEN m.measure = 'churned' THEN m.delta ELSE 0 END) AS churned,
-    sum(CASE WHEN m.measure = 'retained' THEN m.delta ELSE 0 END) AS retained_delta,
-    sum(CASE WHEN m.measure = 'known' THEN m.delta ELSE 0 END) AS known_delta,
-    sum(CASE WHEN m.measure = 'new' THEN m.delta ELSE 0 END) AS acquired
-  FROM moves AS m
-  LEFT JOIN silver.scout_clean_customers AS c ON c.customer_id = m.customer_id
-  GROUP BY m.day, coalesce(c.customer_tier, 'unknown')
+    x.day,
+    x.customer_tier,
+    sum(x.active) AS active_delta,
+    sum(x.engaged) AS engaged_delta,
+    sum(x.churned) AS churned,
+    sum(x.retained) AS retained_delta,
+    sum(x.known) AS known_delta,
+    sum(x.acquired) AS acquired
+  FROM (
+    -- a purchase day starts (or continues) activity and engages for 90 days
+    SELECT s.day, s.customer_tier, count(*) AS active, count(*) AS engaged,
+      0 AS churned, 0 AS retained, 0 AS known, 0 AS acquired
+    FROM spells AS s GROUP BY s.day, s.customer_tier
+    UNION ALL
+    -- activity of a purchase day ends at the next purchase day, or 90 days on (a churn)
+    SELECT CASE WHEN s.ends THEN s.day + 90 ELSE s.next_day END, s.customer_tier, -count(*), 0,
+      0, 0, 0, 0
+    FROM spells AS s GROUP BY CASE WHEN s.ends THEN s.day + 90 ELSE s.next_day END, s.customer_tier
+    UNION ALL
+    SELECT s.day + 90, s.customer_tier, 0, -count(*), count(*) FILTER (WHERE s.ends),
+      -count(*) FILTER (WHERE s.ends AND s.day > s.spell_start), 0, 0
+    FROM spells AS s GROUP BY s.day + 90, s.customer_tier
+    UNION ALL
+    -- a spell of at least two purchase days retains its customer from 90 days after its start
+    SELECT s.spell_start + 90, s.customer_tier, 0, 0, 0, count(*), 0, 0
+    FROM spells AS s WHERE s.ends AND s.day > s.spell_start GROUP BY s.spell_start + 90, s.customer_tier
+    UNION ALL
+    SELECT p.known_from, p.customer_tier, 0, 0, 0, 0, count(*), 0
+    FROM people AS p WHERE p.known_from IS NOT NULL GROUP BY p.known_from, p.customer_tier
+    UNION ALL
+    SELECT p.first_day, p.customer_tier, 0, 0, 0, 0, 0, count(*)
+    FROM people AS p WHERE p.first_day IS NOT NULL GROUP BY p.first_day, p.customer_tier
+  ) AS x
+  GROUP BY x.day, x.customer_tier
 ),
 revenue AS (
-  SELECT
-    d.day,
-    coalesce(c.customer_tier, 'unknown') AS customer_tier,
-    sum(CAST(d.net_amount * 100 AS BIGINT)) AS net_cents
+  SELECT d.day, d.customer_tier, CAST(sum(d.net_amount) * 100 AS BIGINT) AS net_cents
   FROM days AS d
-  LEFT JOIN silver.scout_clean_customers AS c ON c.customer_id = d.customer_id
-  GROUP BY d.day, coalesce(c.customer_tier, 'unknown')
+  GROUP BY d.day, d.customer_tier
 ),
 calendar AS (
   SELECT CAST(g.day AS DATE) AS date
