@@ -32,12 +32,21 @@ def mark_refreshed(engine: Engine, table: str) -> None:
             "ON CONFLICT (table_name) DO UPDATE SET version = meta.table_versions.version + 1",
             {"t": table},
         )
+    announce(table)
+
+
+def announce(table: str) -> None:
+    """Tell in-process listeners that `table` got new rows (no database write).
+
+    The bronze writer calls this after each commit that stored rows: bronze tables carry no
+    version (nothing caches them), but the micro-batcher must hear of them.
+    """
     with _lock:
         listeners = list(_listeners)
     for listener in listeners:
         try:
             listener(table)
-        except Exception:  # a broken listener must not fail the refresh that succeeded
+        except Exception:  # a broken listener must not fail the write that succeeded
             log.exception("refresh listener failed for %s", table)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from databank import refresh
 from databank.engines.base import Engine
 from databank.ingestion import ledger
 from databank.ingestion.contract import ContractRegistry
@@ -169,6 +170,8 @@ class BronzeWriter:
                     ) from exc
                 raise
             self._remember(layout.table, prepared, keep, source_type)
+            if any(keep):
+                refresh.announce(layout.table)
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
