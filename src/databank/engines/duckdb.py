@@ -61,7 +61,15 @@ def _open(path: str) -> duckdb.DuckDBPyConnection:
             ) from None
         raise EngineError(f"cannot open DuckDB file {path}: {text.splitlines()[0]}") from None
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB checkpoints (compresses and rewrites row groups and indexes) each time the WAL
+    # passes this size. At the default 16 MB a stream of 1,000-record ingestion batches spent
+    # about half its insert time in checkpoints; 256 MB checkpoints 16x less often, at the cost
+    # of a longer WAL replay after a crash (seconds) and the WAL's rows held in memory.
+    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     return con
+
+
+CHECKPOINT_THRESHOLD = "256MB"
 
 
 class DuckDBEngine(Engine):

@@ -35,7 +35,8 @@ def code_list(name: str) -> frozenset[str]:
     return frozenset(tomllib.loads(text)[name])
 
 
-def _valid_date(text: str) -> bool:
+def valid_date(text: str) -> bool:
+    """True when `text` (`YYYY-MM-DD` shaped) is a real calendar date; memoised (dates repeat)."""
     known = _valid_dates.get(text)
     if known is None:
         try:
@@ -63,7 +64,7 @@ def is_datetime(text: str) -> bool:
 
 def is_date(text: str) -> bool:
     """ISO-8601 calendar date `YYYY-MM-DD`."""
-    return len(text) == 10 and _DATE_RE.fullmatch(text) is not None and _valid_date(text)
+    return len(text) == 10 and _DATE_RE.fullmatch(text) is not None and valid_date(text)
 
 
 def is_email(text: str) -> bool:
@@ -127,7 +128,7 @@ def event_date(text: object, valid: bool = False) -> str | None:
     if len(text) == 10:
         return text if valid or is_date(text) else None
     # Fast path: a `Z` time's UTC date is its own date part.
-    if text[-1:] == "Z" and (valid or (_valid_date(text[:10]) and is_datetime(text))):
+    if text[-1:] == "Z" and (valid or (valid_date(text[:10]) and is_datetime(text))):
         return text[:10]
     moment = utc_datetime(text)
     return None if moment is None else moment.date().isoformat()

@@ -29,6 +29,7 @@ from databank.settings import Settings
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "pii_"
 _NOT_DIGIT = re.compile(r"[^0-9]")
+_MEMO_SIZE = 100_000
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
@@ -92,11 +93,23 @@ class Pseudonymiser:
         if not key:
             raise ConfigError("the PII key is empty", "set DATABANK_PII_KEY or remove it")
         self._key = key
+        # People recur across records (the same e-mail in every order): remember recent tokens.
+        # Bounded, and only ever in this process's memory, where the clear values already are.
+        self._recent: dict[tuple[str, str], str] = {}
 
     def token(self, value: Any, kind: str) -> str:
         """`pii_<32 hex>` for `value`: the same normalised value always gives the same token."""
+        if value.__class__ is str:
+            known = self._recent.get((kind, value))
+            if known is not None:
+                return known
         text = normalise(value, kind).encode("utf-8", "surrogatepass")
-        return TOKEN_PREFIX + hmac.digest(self._key, text, "sha256").hex()[:32]
+        token = TOKEN_PREFIX + hmac.digest(self._key, text, "sha256").hex()[:32]
+        if value.__class__ is str:
+            if len(self._recent) >= _MEMO_SIZE:
+                self._recent.clear()
+            self._recent[(kind, value)] = token
+        return token
 
     def apply(self, record: dict[str, Any], contract: Contract) -> tuple[dict[str, Any], bool]:
         """A copy of `record` with the contract's PII fields tokenised; and whether any was."""

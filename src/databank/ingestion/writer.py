@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,6 +83,32 @@ def layout_of(source_type: str) -> BronzeLayout:
     return layout
 
 
+@dataclass(eq=False)
+class _Job:
+    """One prepared batch on its way to a commit, and (once settled) its outcome."""
+
+    prepared: Prepared
+    layout: BronzeLayout
+    ctx: BatchContext
+    quality_checks: bool
+    started: float
+    in_transaction: Callable[[BatchResult], None] | None
+    result: BatchResult | None = None
+    error: BaseException | None = None
+
+    @property
+    def settled(self) -> bool:
+        """True once a commit (or its failure) decided this batch."""
+        return self.result is not None or self.error is not None
+
+    def outcome(self) -> BatchResult:
+        """The stored result, or the exception that stopped the batch."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
 class BronzeWriter:
     """Writes batches of one source type into its bronze table (thread-safe, one per Databank)."""
 
@@ -95,6 +122,9 @@ class BronzeWriter:
         self._filters: dict[str, SeenFilter] = {}
         self._drift_seen: dict[str, set[str]] = {}
         self._lock = threading.Lock()
+        self._commit_lock = threading.Lock()  # group commit: the leader of a group holds it
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Job] = []
 
     @property
     def pseudonymiser(self) -> Pseudonymiser:
@@ -114,12 +144,15 @@ class BronzeWriter:
         quality_checks: bool = True,
         batch_id: str | None = None,
         in_transaction: Callable[[BatchResult], None] | None = None,
+        fresh_batch_id: bool = False,
     ) -> BatchResult:
         """Store one batch whole (or not at all); see the module docstring and docs/bronze.md.
 
         `in_transaction(result)` runs inside the batch's transaction just before the commit (the
-        API stores its idempotency record there, sources their cursor). Records that are not JSON
-        objects or cannot be stored become failed records; only a malformed batch raises.
+        API stores its idempotency record there, sources their cursor); it may run again if the
+        transaction is retried. Records that are not JSON objects or cannot be stored become
+        failed records; only a malformed batch raises. `fresh_batch_id` says the caller has just
+        made `batch_id` up, so no earlier commit of it needs looking for.
         """
         started = time.perf_counter()
         layout = layout_of(source_type)
@@ -129,7 +162,7 @@ class BronzeWriter:
             raise InvalidBatchError("records must be a list of JSON objects")
         if batch_id is not None:
             _check_name("batch_id", batch_id)
-            done = self.batch_result(batch_id)
+            done = None if fresh_batch_id else self.batch_result(batch_id)
             if done is not None:
                 return done
         batch_id = batch_id or str(uuid.uuid4())
@@ -145,15 +178,21 @@ class BronzeWriter:
             quality_checks=quality_checks,
             fallback_date=now.date().isoformat(),
         )
+        job = _Job(prepared, layout, ctx, quality_checks, started, in_transaction)
+        if self.engine.capabilities.concurrent_processes:
+            return self._commit_alone(job)
+        return self._commit_grouped(job)
+
+    def _commit_alone(self, job: _Job) -> BatchResult:
+        """One transaction for one batch, retried when it collides with a concurrent write."""
+        batch_id = job.ctx.batch_id
         careful = False
         for attempt in range(_ATTEMPTS):
             try:
                 with self.engine.transaction():
-                    result, keep = self._store(
-                        prepared, layout, ctx, quality_checks, started, careful
-                    )
-                    if in_transaction is not None:
-                        in_transaction(result)
+                    result, keep = self._store(job, careful, set())
+                    if job.in_transaction is not None:
+                        job.in_transaction(result)
             except Exception as exc:
                 if _is_conflict(exc) and attempt + 1 < _ATTEMPTS:
                     log.info("batch %s collided with another write (%s); retrying", batch_id, exc)
@@ -162,18 +201,57 @@ class BronzeWriter:
                         return done
                     careful = True  # ask the database about every id, not the filter
                     continue
-                self._log_failure(ctx, prepared, started, exc)
+                self._log_failure(job.ctx, job.prepared, job.started, exc)
                 if _is_conflict(exc):
                     raise BatchConflictError(
                         f"batch {batch_id} kept colliding with concurrent writes",
                         "send it again: stored records are recognised and not written twice",
                     ) from exc
                 raise
-            self._remember(layout.table, prepared, keep, source_type)
-            if any(keep):
-                refresh.announce(layout.table)
+            self._committed(job, keep)
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _commit_grouped(self, job: _Job) -> BatchResult:
+        """Group commit for a single-writer engine (DuckDB): one transaction for every batch
+        that is waiting when the previous commit ends, so concurrent requests share the cost of
+        a commit. Each batch is still stored whole or not at all: if the shared transaction
+        fails, every batch of the group is committed on its own and gets its own outcome.
+        """
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._commit_lock:
+            if not job.settled:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit_group(group)
+        return job.outcome()
+
+    def _commit_group(self, group: list[_Job]) -> None:
+        if len(group) > 1:
+            try:
+                outcomes = []
+                with self.engine.transaction():
+                    stored: dict[str, set[str]] = {}
+                    for job in group:
+                        result, keep = self._store(
+                            job, False, stored.setdefault(job.layout.table, set())
+                        )
+                        if job.in_transaction is not None:
+                            job.in_transaction(result)
+                        outcomes.append((result, keep))
+            except Exception as exc:
+                log.info("group of %d batches failed (%s); committing each alone", len(group), exc)
+            else:
+                for job, (result, keep) in zip(group, outcomes, strict=True):
+                    self._committed(job, keep)
+                    job.result = result
+                return
+        for job in group:
+            try:
+                job.result = self._commit_alone(job)
+            except BaseException as exc:  # handed to the waiting caller, who raises it
+                job.error = exc
 
     def batch_result(self, batch_id: str) -> BatchResult | None:
         """The stored result of a committed batch, or None when no such batch was committed."""
@@ -196,23 +274,21 @@ class BronzeWriter:
 
     # -- inside the transaction -------------------------------------------------------------------
     def _store(
-        self,
-        prepared: Prepared,
-        layout: BronzeLayout,
-        ctx: BatchContext,
-        quality_checks: bool,
-        started: float,
-        careful: bool,
+        self, job: _Job, careful: bool, group_stored: set[str]
     ) -> tuple[BatchResult, list[bool]]:
-        engine, table = self.engine, layout.table
+        """Write one batch inside the open transaction; `group_stored` holds the ids stored by
+        earlier batches of the same transaction (and gets this batch's)."""
+        engine, prepared, layout, ctx = self.engine, job.prepared, job.layout, job.ctx
+        table = layout.table
         existing = self._existing(table, prepared, careful)
-        keep = [bronze_id not in existing for bronze_id in prepared.ids]
+        keep = [i not in existing and i not in group_stored for i in prepared.ids]
         stored = sum(keep)
         if stored:
             data = bronze_table(prepared, layout, ctx)
             if stored < len(keep):
                 data = data.filter(pa.array(keep))
             engine.append_arrow(table, data)
+            group_stored.update(i for i, k in zip(prepared.ids, keep, strict=True) if k)
             rejections = rejection_table(prepared, keep, table, ctx)
             if rejections.num_rows:
                 engine.append_arrow(ledger.REJECTIONS, rejections)
@@ -228,7 +304,7 @@ class BronzeWriter:
                 source_system=ctx.source_system,
                 batch_id=ctx.batch_id,
             )
-        result = _result(prepared, keep, ctx, quality_checks, started)
+        result = _result(prepared, keep, ctx, job.quality_checks, job.started)
         ledger.save_batch(engine, result, table)
         payload = {**result.to_dict(), "bronze_table": table, "drift_fields": drift}
         del payload["errors"]
@@ -270,7 +346,9 @@ class BronzeWriter:
         return seen
 
     # -- after the transaction --------------------------------------------------------------------
-    def _remember(self, table: str, prepared: Prepared, keep: list[bool], source_type: str) -> None:
+    def _committed(self, job: _Job, keep: list[bool]) -> None:
+        """Remember what a committed batch stored, and announce new rows."""
+        table, prepared, source_type = job.layout.table, job.prepared, job.ctx.source_type
         seen = self._filters.get(table)
         if seen is not None and seen.loaded:
             seen.add([p for p, k in zip(prepared.prefixes, keep, strict=True) if k])
@@ -279,6 +357,8 @@ class BronzeWriter:
                 self._drift_seen.setdefault(source_type, set()).update(
                     n[:200] for n in prepared.drift
                 )
+        if any(keep):
+            refresh.announce(table)
 
     def _committed_meanwhile(self, batch_id: str, exc: BaseException) -> BatchResult | None:
         try:
