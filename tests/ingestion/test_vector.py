@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from tests.ingestion.conftest import VALID, transaction
 
 from databank.ingestion.contract import ContractRegistry
-from databank.ingestion.prepare import prepare
 from databank.ingestion.pii import Pseudonymiser
+from databank.ingestion.prepare import prepare
 from databank.ingestion.source_types import SOURCE_TYPES
 from databank.ingestion.vector import clean_mask
 
@@ -100,7 +100,7 @@ def test_clean_implies_the_validator_finds_nothing(source_type: str, data: st.Da
     batch = data.draw(st.lists(mutated(source_type), min_size=1, max_size=6))
     for record, clean in zip(batch, clean_mask(batch, contract), strict=True):
         if clean:
-            total, lost, errors, present, deep = contract.validator(record)
+            _total, lost, errors, _present, deep = contract.validator(record)
             assert (lost, errors, deep) == (0.0, [], False), record
             assert set(record) <= contract.known_fields, record
 
