@@ -9,21 +9,29 @@ from tests.metrics.conftest import TODAY, insert
 
 from databank.engines import Engine
 from databank.metrics import KpiService
+from databank.metrics.versions import VersionBook
 from databank.refresh import mark_refreshed
 
 REVENUE = "gold.scout_kpi_revenue_daily"
 
 
 def _row(amount: str, region: str = "north") -> dict:
-    return {"date": TODAY, "region": region, "channel": "online", "total_revenue": Decimal(amount),
-            "total_transactions": 1}
+    return {
+        "date": TODAY,
+        "region": region,
+        "channel": "online",
+        "total_revenue": Decimal(amount),
+        "total_transactions": 1,
+    }
 
 
 def test_same_question_is_a_hit_whatever_its_spelling(engine: Engine, service: KpiService) -> None:
     """last_7_days and the same explicit dates, dimensions in any order: one entry, then hits."""
     insert(engine, REVENUE, [_row("5.00")])
     first = service.answer("daily_revenue", date_range="last_7_days", dimensions="region,channel")
-    again = service.answer("daily_revenue", date_range="2025-03-25..2025-03-31", dimensions=["channel", "region"])
+    again = service.answer(
+        "daily_revenue", date_range="2025-03-25..2025-03-31", dimensions=["channel", "region"]
+    )
     assert again is first
     stats = service.cache_status()
     assert (stats.hit_count, stats.miss_count, stats.entries) == (1, 1, 1)
@@ -49,8 +57,12 @@ def test_refresh_invalidates_after_rows_change(engine: Engine, service: KpiServi
     assert service.cache_status().invalidation_count == 1
 
 
-def test_refresh_by_another_process_is_seen(engine: Engine, service: KpiService) -> None:
-    """A version bumped in the database with no in-process notice (another API process) is honoured."""
+def test_refresh_by_another_process_is_seen(engine: Engine) -> None:
+    """A version bumped in the database with no in-process notice (another API process) is honoured.
+
+    Several processes share a PostgreSQL database; versions are then re-read after a TTL (0 here).
+    """
+    service = KpiService(engine, today=lambda: TODAY, versions=VersionBook(ttl=0))
     insert(engine, REVENUE, [_row("5.00")])
     assert service.get("daily_revenue", date_range="last_1_days").current_value == Decimal("5.00")
     engine.execute(f"DELETE FROM {REVENUE}")
@@ -82,7 +94,9 @@ def test_lru_evicts_the_least_recently_used(engine: Engine) -> None:
 def test_as_of_latest_follows_new_data(engine: Engine, service: KpiService) -> None:
     """The newest day behind as_of=latest is re-read once the table's version changes."""
     insert(engine, REVENUE, [{**_row("5.00"), "date": date(2024, 1, 10)}])
-    assert service.get("daily_revenue", date_range="last_1_days", as_of="latest").query.period.end == date(2024, 1, 10)
+    assert service.get(
+        "daily_revenue", date_range="last_1_days", as_of="latest"
+    ).query.period.end == date(2024, 1, 10)
     insert(engine, REVENUE, [{**_row("6.00"), "date": date(2024, 2, 1)}])
     mark_refreshed(engine, REVENUE)
     latest = service.get("daily_revenue", date_range="last_1_days", as_of="latest")

@@ -1,8 +1,8 @@
 """Metrics: the KPI catalog over the gold tables, and the cached service that answers KPI questions.
 
-    from databank.metrics import kpi_service
-    answer = kpi_service(bank).answer("daily_revenue", date_range="last_30_days", granularity="week")
-    answer.result.current_value, answer.body  # Decimal, JSON bytes of the spec's KPIResponse
+from databank.metrics import kpi_service
+answer = kpi_service(bank).answer("daily_revenue", date_range="last_30_days", granularity="week")
+answer.result.current_value, answer.body  # Decimal, JSON bytes of the spec's KPIResponse
 """
 
 from __future__ import annotations

@@ -57,8 +57,11 @@ class VersionedLRU(Generic[T]):
         self._hits = self._misses = self._evictions = self._invalidations = 0
         self._bytes = 0
 
-    def get(self, key: Hashable, version: int) -> T | None:
-        """The value cached for `key` at `version`, or None (a miss; a stale entry is dropped)."""
+    def get(self, key: Hashable, version: int, *, count_miss: bool = True) -> T | None:
+        """The value cached for `key` at `version`, or None (a miss; a stale entry is dropped).
+
+        `count_miss=False` for a look that is followed by a counted one when it finds nothing.
+        """
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.version == version:
@@ -68,7 +71,8 @@ class VersionedLRU(Generic[T]):
             if entry is not None:
                 self._drop(key)
                 self._invalidations += 1
-            self._misses += 1
+            if count_miss:
+                self._misses += 1
             return None
 
     def put(self, key: Hashable, table: str, version: int, value: T) -> None:

@@ -32,8 +32,16 @@ UNITS: dict[str, int] = {  # unit → decimal places a value is rounded to
 TIME_AGGREGATIONS = ("aggregate", "last")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _FIELDS = {
-    "description", "table", "expression", "time_column", "dimensions", "unit",
-    "higher_is_better", "benchmark", "time_aggregation", "default_filters",
+    "description",
+    "table",
+    "expression",
+    "time_column",
+    "dimensions",
+    "unit",
+    "higher_is_better",
+    "benchmark",
+    "time_aggregation",
+    "default_filters",
 }
 _REQUIRED = ("description", "table", "expression", "time_column", "unit", "higher_is_better")
 _DIMENSION_FAMILIES = {"text"}
@@ -61,7 +69,9 @@ class Metric:
     @property
     def granularities(self) -> tuple[str, ...]:
         """The granularities this metric can be served at (hour only over a timestamp column)."""
-        return ("hour", "day", "week", "month") if self.time_is_timestamp else ("day", "week", "month")
+        return (
+            ("hour", "day", "week", "month") if self.time_is_timestamp else ("day", "week", "month")
+        )
 
     @property
     def fills_with_zero(self) -> bool:
@@ -146,11 +156,15 @@ def default_catalog() -> Catalog:
     return load_catalog()
 
 
-def parse_catalog(data: Mapping[str, Any], schema: Schema, source: str = "metric catalog") -> Catalog:
+def parse_catalog(
+    data: Mapping[str, Any], schema: Schema, source: str = "metric catalog"
+) -> Catalog:
     """Build a Catalog from parsed TOML, checking every entry against `schema`."""
     extra = set(data) - {"metric"}
     if extra:
-        raise CatalogError(f"{source}: unknown top-level keys {sorted(extra)}", "put metrics under [metric.NAME]")
+        raise CatalogError(
+            f"{source}: unknown top-level keys {sorted(extra)}", "put metrics under [metric.NAME]"
+        )
     entries = data.get("metric")
     if not isinstance(entries, Mapping) or not entries:
         raise CatalogError(f"{source} defines no metrics", "add [metric.NAME] tables")
@@ -166,12 +180,16 @@ def parse_catalog(data: Mapping[str, Any], schema: Schema, source: str = "metric
 
 def _metric(name: str, entry: Any, schema: Schema) -> Metric:
     if not _NAME_RE.match(name):
-        raise CatalogError("the name must be lower_snake_case (a-z, 0-9, _), starting with a letter")
+        raise CatalogError(
+            "the name must be lower_snake_case (a-z, 0-9, _), starting with a letter"
+        )
     if not isinstance(entry, Mapping):
         raise CatalogError("must be a table of fields")
     unknown = set(entry) - _FIELDS
     if unknown:
-        raise CatalogError(f"unknown fields {sorted(unknown)} (known: {', '.join(sorted(_FIELDS))})")
+        raise CatalogError(
+            f"unknown fields {sorted(unknown)} (known: {', '.join(sorted(_FIELDS))})"
+        )
     missing = [f for f in _REQUIRED if f not in entry]
     if missing:
         raise CatalogError(f"missing fields {missing}")
@@ -179,7 +197,9 @@ def _metric(name: str, entry: Any, schema: Schema) -> Metric:
     columns = {c.name: c.type for c in table.columns}
     time_column = _text(entry, "time_column")
     if time_column not in columns or columns[time_column].family not in _TIME_FAMILIES:
-        raise CatalogError(f"time_column {time_column!r} is not a date or timestamp column of {table.qualified}")
+        raise CatalogError(
+            f"time_column {time_column!r} is not a date or timestamp column of {table.qualified}"
+        )
     dimensions = _dimensions(entry.get("dimensions", []), columns, time_column, table.qualified)
     unit = _text(entry, "unit")
     if unit not in UNITS:
@@ -194,7 +214,9 @@ def _metric(name: str, entry: Any, schema: Schema) -> Metric:
     if not isinstance(higher, bool):
         raise CatalogError("higher_is_better must be true or false")
     benchmark = entry.get("benchmark")
-    if benchmark is not None and (isinstance(benchmark, bool) or not isinstance(benchmark, int | float)):
+    if benchmark is not None and (
+        isinstance(benchmark, bool) or not isinstance(benchmark, int | float)
+    ):
         raise CatalogError("benchmark must be a number")
     time_aggregation = entry.get("time_aggregation", "aggregate")
     if time_aggregation not in TIME_AGGREGATIONS:
@@ -238,14 +260,18 @@ def _gold_table(name: str, schema: Schema) -> Table:
     return table
 
 
-def _dimensions(raw: Any, columns: Mapping[str, Any], time_column: str, table: str) -> tuple[str, ...]:
+def _dimensions(
+    raw: Any, columns: Mapping[str, Any], time_column: str, table: str
+) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
         raise CatalogError("dimensions must be a list of column names")
     for dim in raw:
         if dim not in columns:
             raise CatalogError(f"dimension {dim!r} is not a column of {table}")
         if dim == time_column or columns[dim].family not in _DIMENSION_FAMILIES:
-            raise CatalogError(f"dimension {dim!r} must be a text column other than the time column")
+            raise CatalogError(
+                f"dimension {dim!r} must be a text column other than the time column"
+            )
     if len(set(raw)) != len(raw):
         raise CatalogError("dimensions lists a column twice")
     return tuple(raw)

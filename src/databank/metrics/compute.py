@@ -103,7 +103,9 @@ def compute(metric: Metric, query: KpiQuery, rows: Sequence[ComponentRow]) -> Kp
         time_series=series,
         current_value=round_value(metric, now),
         previous_period_value=round_value(metric, before),
-        change_percentage=None if change is None else change.quantize(Decimal("0.01"), ROUND_HALF_UP),
+        change_percentage=None
+        if change is None
+        else change.quantize(Decimal("0.01"), ROUND_HALF_UP),
         trend=_trend(now, before, change),
     )
 
@@ -135,7 +137,11 @@ def _series(metric: Metric, query: KpiQuery, rows: Sequence[ComponentRow]) -> li
         for start in starts:
             members = groups.get((start, combo))
             value = _value(metric, members) if members else empty
-            points.append(SeriesPoint(start, label(start, query.granularity), round_value(metric, value), dims))
+            points.append(
+                SeriesPoint(
+                    start, label(start, query.granularity), round_value(metric, value), dims
+                )
+            )
     return points
 
 

@@ -86,7 +86,9 @@ def compile_expression(text: str, columns: Mapping[str, ColumnType]) -> Compiled
     state = _Compiler(columns)
     evaluate = state.compile(tree)
     if not state.components:
-        raise ExpressionError("has no aggregate: use sum(...), count(...), avg(...), min(...) or max(...)")
+        raise ExpressionError(
+            "has no aggregate: use sum(...), count(...), avg(...), min(...) or max(...)"
+        )
     root = tree.unnest()
     return CompiledExpression(
         text=text,
@@ -225,7 +227,9 @@ class _Compiler:
             self._check_row_expression(node.left, aggregate)
             self._check_row_expression(node.right, aggregate)
         else:
-            raise ExpressionError(f"condition {node.sql()!r} is not allowed (compare numbers, or IS NULL)")
+            raise ExpressionError(
+                f"condition {node.sql()!r} is not allowed (compare numbers, or IS NULL)"
+            )
 
     def _check_column(self, node: exp.Column, aggregate: str) -> None:
         if node.table or not isinstance(node.this, exp.Identifier):
@@ -236,7 +240,9 @@ class _Compiler:
             raise ExpressionError(f"unknown column {name!r} (the table has: {known})")
         family = self.table_columns[name].family
         if aggregate != "count" and family not in _NUMERIC_FAMILIES:
-            raise ExpressionError(f"{aggregate}() over {name!r} needs a number, the column is {family}")
+            raise ExpressionError(
+                f"{aggregate}() over {name!r} needs a number, the column is {family}"
+            )
         self.columns.add(name)
 
 

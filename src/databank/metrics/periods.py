@@ -14,7 +14,14 @@ from databank.metrics.errors import InvalidRequestError
 
 GRANULARITIES = ("hour", "day", "week", "month")
 MAX_DAYS = 20 * 366  # a request spanning more is a mistake, not a report
-NAMED_RANGES = ("last_7_days", "last_30_days", "last_90_days", "this_month", "last_month", "year_to_date")
+NAMED_RANGES = (
+    "last_7_days",
+    "last_30_days",
+    "last_90_days",
+    "this_month",
+    "last_month",
+    "year_to_date",
+)
 _LAST_N = re.compile(r"^last_(\d{1,4})_days$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -55,7 +62,9 @@ def parse_date(text: str, what: str = "date") -> date:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    raise InvalidRequestError("invalid_date", f"{what} {text[:40]!r} is not a date", "write it as YYYY-MM-DD")
+    raise InvalidRequestError(
+        "invalid_date", f"{what} {text[:40]!r} is not a date", "write it as YYYY-MM-DD"
+    )
 
 
 def parse_date_range(text: str, today: date) -> Period:
@@ -65,7 +74,9 @@ def parse_date_range(text: str, today: date) -> Period:
         first, _, last = text.partition("..")
         period = Period(parse_date(first, "range start"), parse_date(last, "range end"))
         if period.end < period.start:
-            raise InvalidRequestError("invalid_date_range", f"date range {text!r} ends before it starts")
+            raise InvalidRequestError(
+                "invalid_date_range", f"date range {text!r} ends before it starts"
+            )
     elif _ISO_DATE.match(text):
         day = parse_date(text)
         period = Period(day, day)
@@ -88,11 +99,15 @@ def parse_date_range(text: str, today: date) -> Period:
             f"use one of {', '.join(NAMED_RANGES)}, last_N_days, or START..END as YYYY-MM-DD..YYYY-MM-DD",
         )
     if period.days > MAX_DAYS:
-        raise InvalidRequestError("invalid_date_range", f"date range {text!r} spans more than {MAX_DAYS} days")
+        raise InvalidRequestError(
+            "invalid_date_range", f"date range {text!r} spans more than {MAX_DAYS} days"
+        )
     try:
         period.previous()
     except OverflowError:
-        raise InvalidRequestError("invalid_date_range", f"date range {text!r} starts too early") from None
+        raise InvalidRequestError(
+            "invalid_date_range", f"date range {text!r} starts too early"
+        ) from None
     return period
 
 

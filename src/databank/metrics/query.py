@@ -60,7 +60,9 @@ def build_sql(
         where.append(f"{quote_ident(column)} IN ({', '.join(marks)})")
     flag = f"CASE WHEN {time} >= $current THEN 1 ELSE 0 END"
     select = ", ".join([f"{key} AS t", f"{flag} AS is_current", *dims, *aggregates])
-    group = ", ".join(str(i) for i in range(1, 3 + len(dims)))  # by position: same text on both engines
+    group = ", ".join(
+        str(i) for i in range(1, 3 + len(dims))
+    )  # by position: same text on both engines
     sql = (
         f"SELECT {select} FROM {quote_table(metric.table)} "
         f"WHERE {' AND '.join(where)} GROUP BY {group}"
@@ -79,7 +81,9 @@ def fetch_components(
 ) -> list[ComponentRow]:
     """Run the metric's query over the previous and the `current` period; return its groups."""
     grain = sql_grain(metric, granularity)
-    sql, params = build_sql(metric, engine.dialect, grain=grain, dimensions=dimensions, filters=filters)
+    sql, params = build_sql(
+        metric, engine.dialect, grain=grain, dimensions=dimensions, filters=filters
+    )
     start, middle, stop = current.previous().start, current.start, current.end + timedelta(days=1)
     if metric.time_is_timestamp:
         params.update(start=_midnight(start), current=_midnight(middle), stop=_midnight(stop))

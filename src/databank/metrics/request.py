@@ -60,7 +60,11 @@ def parse_dimensions(value: str | Iterable[str] | None, metric: Metric) -> tuple
     """Comma-separated text or a list of names → the metric's dimensions, sorted and unique."""
     if value is None:
         return ()
-    items = value.split(",") if isinstance(value, str) else [p for v in value for p in str(v).split(",")]
+    items = (
+        value.split(",")
+        if isinstance(value, str)
+        else [p for v in value for p in str(v).split(",")]
+    )
     names = {item.strip() for item in items if item.strip()}
     unknown = sorted(n for n in names if n not in metric.dimensions)
     if unknown:
@@ -73,7 +77,9 @@ def parse_dimensions(value: str | Iterable[str] | None, metric: Metric) -> tuple
 
 
 def parse_filters(
-    value: str | Mapping[str, Any] | Iterable[str] | None, metric: Metric, dimensions: tuple[str, ...] = ()
+    value: str | Mapping[str, Any] | Iterable[str] | None,
+    metric: Metric,
+    dimensions: tuple[str, ...] = (),
 ) -> Filters:
     """Filters as `col:v,col:w`, `col=v`, a JSON object, a dict, or a list of `col=v` items.
 
@@ -106,7 +112,9 @@ def _pairs(value: str | Mapping[str, Any] | Iterable[str] | None) -> list[tuple[
     if isinstance(value, str):
         if value.strip().startswith("{"):
             return _json_pairs(value.strip())
-        return [_split(item) for item in value.split(",") if item.strip()]  # values keep their spaces
+        return [
+            _split(item) for item in value.split(",") if item.strip()
+        ]  # values keep their spaces
     pairs: list[tuple[str, Any]] = []
     for item in value:
         if item.strip().startswith("{"):
@@ -120,7 +128,9 @@ def _json_pairs(text: str) -> list[tuple[str, Any]]:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise InvalidRequestError("invalid_filter", "filters look like JSON but do not parse") from None
+        raise InvalidRequestError(
+            "invalid_filter", "filters look like JSON but do not parse"
+        ) from None
     if not isinstance(data, dict):
         raise InvalidRequestError("invalid_filter", "JSON filters must be an object")
     return [(str(k), v) for k, v in data.items()]
@@ -131,7 +141,9 @@ def _split(item: str) -> tuple[str, str]:
     cut = min((i for i in (item.find(":"), item.find("=")) if i >= 0), default=-1)
     if cut <= 0:
         raise InvalidRequestError(
-            "invalid_filter", f"filter {item[:60]!r} has no column", "write column:value (or column=value)"
+            "invalid_filter",
+            f"filter {item[:60]!r} has no column",
+            "write column:value (or column=value)",
         )
     return item[:cut].strip(), item[cut + 1 :]
 
@@ -149,7 +161,9 @@ def _values(column: str, raw: Any) -> list[str]:
         text = str(item)
         if "\x00" in text:
             # PostgreSQL cannot store NUL in text, so no row could match; say so instead.
-            raise InvalidRequestError("invalid_filter", f"a filter value for {column!r} contains a NUL byte")
+            raise InvalidRequestError(
+                "invalid_filter", f"a filter value for {column!r} contains a NUL byte"
+            )
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
@@ -158,7 +172,8 @@ def _values(column: str, raw: Any) -> list[str]:
             ) from None
         if len(text) > MAX_VALUE_LENGTH:
             raise InvalidRequestError(
-                "invalid_filter", f"a filter value for {column!r} is longer than {MAX_VALUE_LENGTH} characters"
+                "invalid_filter",
+                f"a filter value for {column!r} is longer than {MAX_VALUE_LENGTH} characters",
             )
         values.append(text)
     return values

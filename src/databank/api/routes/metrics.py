@@ -1,7 +1,9 @@
 """`GET /api/v1/metrics/kpi` (the catalog) and `GET /api/v1/metrics/kpi/{metric_name}` (one KPI).
 
 Answers come from the process's `KpiService` (cached per gold-table version) as ready JSON bytes.
-Bad parameters answer 400 naming what is allowed, an unknown metric 404 listing the valid names.
+A cached answer is sent from the event loop (`KpiService.cached` does no database work); only a
+miss goes to a worker thread to read the gold table. Bad parameters answer 400 naming what is
+allowed, an unknown metric 404 listing the valid names.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from databank.api.deps import get_bank, require_scope
 from databank.api.errors import ApiError
@@ -61,7 +64,7 @@ class KPIResponse(BaseModel):
     filters: dict[str, list[str]]
 
 
-def get_kpis(request: Request) -> KpiService:
+async def get_kpis(request: Request) -> KpiService:
     """The KPI service: `app.state.kpis` when set (tests pin "today" there), else the bank's."""
     service = getattr(request.app.state, "kpis", None)
     if service is None:
@@ -69,9 +72,7 @@ def get_kpis(request: Request) -> KpiService:
     return service
 
 
-_CATALOG_BODY = orjson.dumps(
-    {"metrics": [m.describe() for m in CATALOG], "count": len(CATALOG)}
-)
+_CATALOG_BODY = orjson.dumps({"metrics": [m.describe() for m in CATALOG], "count": len(CATALOG)})
 
 
 @router.get("/kpi", summary="List the KPI catalog")
@@ -85,20 +86,25 @@ def list_kpis(_: Principal = Depends(_READ)) -> Response:
     summary="One KPI as a time series with current vs previous period",
     responses={200: {"model": KPIResponse}},
 )
-def get_kpi(
+async def get_kpi(
     request: Request,
     metric_name: str = Path(..., description="A metric of the catalog (GET /api/v1/metrics/kpi)."),
     date_range: str = Query(
         "last_30_days",
         description=f"{', '.join(NAMED_RANGES)}, last_N_days, or YYYY-MM-DD..YYYY-MM-DD (both included).",
     ),
-    granularity: str = Query("day", description="hour (timestamp metrics only), day, week (ISO), month."),
-    dimensions: list[str] | None = Query(None, description="Comma-separated dimensions to group by."),
+    granularity: str = Query(
+        "day", description="hour (timestamp metrics only), day, week (ISO), month."
+    ),
+    dimensions: list[str] | None = Query(
+        None, description="Comma-separated dimensions to group by."
+    ),
     filters: list[str] | None = Query(
-        None, description='column:value,column:value (repeat a column for any-of) or a JSON object.'
+        None, description="column:value,column:value (repeat a column for any-of) or a JSON object."
     ),
     as_of: str | None = Query(
-        None, description="Anchor day of relative ranges: YYYY-MM-DD or `latest` (default: today, UTC)."
+        None,
+        description="Anchor day of relative ranges: YYYY-MM-DD or `latest` (default: today, UTC).",
     ),
     service: KpiService = Depends(get_kpis),
     _: Principal = Depends(_READ),
@@ -107,19 +113,22 @@ def get_kpi(
     unknown = sorted(set(request.query_params) - PARAMETERS)
     if unknown:
         raise ApiError(
-            400, "unknown_parameter",
+            400,
+            "unknown_parameter",
             f"unknown query parameter {', '.join(repr(u[:60]) for u in unknown)}; "
             f"use: {', '.join(sorted(PARAMETERS))}",
         )
+    params: dict[str, Any] = {
+        "date_range": date_range,
+        "granularity": granularity,
+        "dimensions": dimensions,
+        "filters": _one_filter_text(filters),
+        "as_of": as_of,
+    }
     try:
-        answer = service.answer(
-            metric_name,
-            date_range=date_range,
-            granularity=granularity,
-            dimensions=dimensions,
-            filters=_one_filter_text(filters),
-            as_of=as_of,
-        )
+        answer = service.cached(metric_name, **params)
+        if answer is None:
+            answer = await run_in_threadpool(service.answer, metric_name, **params)
     except MetricError as exc:
         raise ApiError(exc.status, exc.code, str(exc), details=_details(exc)) from None
     return Response(answer.body, media_type="application/json")
