@@ -53,6 +53,7 @@ class Principal:
 
 # The caller when authentication is switched off (local demos only).
 ANONYMOUS = Principal(key_id="anonymous", scopes=frozenset(SCOPES))
+_revocations = 0  # bumped by every revocation in this process
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ class KeyStore:
         self.engine = engine
         self._touched: dict[str, float] = {}
         self._touch_lock = threading.Lock()
+        # Where one process owns the database (DuckDB), a key that authenticated stays valid
+        # until a revocation in this process, so it need not be read again on every request.
+        # Elsewhere another process may revoke it at any moment: always ask the database.
+        self._remember = not engine.capabilities.concurrent_processes
+        self._known: dict[str, tuple[int, Principal]] = {}
 
     def create(self, scopes: list[str] | tuple[str, ...], name: str | None = None) -> tuple[ApiKey, str]:
         """Make a key; returns it and its plaintext, which is shown once and never stored."""
@@ -144,6 +150,8 @@ class KeyStore:
             f"UPDATE {TABLE} SET revoked_at = $now WHERE key_id = $id AND revoked_at IS NULL",
             {"id": key_id, "now": _now()},
         )
+        global _revocations
+        _revocations += 1  # every KeyStore of this process forgets the keys it remembered
         return next(k for k in self.list() if k.key_id == key_id)
 
     def authenticate(self, presented: str) -> Principal | None:
@@ -151,6 +159,11 @@ class KeyStore:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 12:
             return None
+        known = self._known.get(presented) if self._remember else None
+        if known is not None and known[0] == _revocations:
+            self._touch(parts[1])
+            return known[1]
+        generation = _revocations
         rows = self.engine.fetch_rows(
             f"SELECT key_hash, scopes, revoked_at FROM {TABLE} WHERE key_id = $id", {"id": parts[1]}
         )
@@ -160,7 +173,12 @@ class KeyStore:
         if not hmac.compare_digest(stored, hash_key(presented)) or revoked_at is not None:
             return None
         self._touch(parts[1])
-        return Principal(key_id=parts[1], scopes=frozenset(scopes.split()))
+        principal = Principal(key_id=parts[1], scopes=frozenset(scopes.split()))
+        if self._remember:
+            if len(self._known) >= 1024:
+                self._known.clear()
+            self._known[presented] = (generation, principal)
+        return principal
 
     def _touch(self, key_id: str) -> None:
         """Record the key's use, throttled so busy clients do not turn every read into a write."""

@@ -154,6 +154,11 @@ class Contract:
         return tuple(f for f in _walk(self.fields) if f.pii)
 
     @cached_property
+    def pii_paths(self) -> tuple[tuple[str, str, str], ...]:
+        """(parent path, name, PII kind) of each PII field; parent "" for a top-level one."""
+        return tuple((*f.path.rpartition(".")[::2], f.pii or "text") for f in self.pii_fields)
+
+    @cached_property
     def validator(self) -> Any:
         """The compiled validator (see `databank.ingestion.compiler`)."""
         from databank.ingestion.compiler import compile_contract

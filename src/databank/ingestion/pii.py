@@ -115,14 +115,13 @@ class Pseudonymiser:
         """A copy of `record` with the contract's PII fields tokenised; and whether any was."""
         masked = False
         out = record
-        for spec in contract.pii_fields:
-            parent_path, _, name = spec.path.rpartition(".")
+        for parent_path, name, kind in contract.pii_paths:
             if not parent_path:
                 value = out.get(name)
                 if value is not None:
                     if out is record:
                         out = dict(record)
-                    out[name] = self.token(value, spec.pii or "text")
+                    out[name] = self.token(value, kind)
                     masked = True
                 continue
             # One level of nesting (address.street): copy the sub-object before changing it.
@@ -133,13 +132,10 @@ class Pseudonymiser:
                 out = dict(record)
             if isinstance(parent, dict):
                 if parent.get(name) is not None:
-                    out[parent_path] = {
-                        **parent,
-                        name: self.token(parent[name], spec.pii or "text"),
-                    }
+                    out[parent_path] = {**parent, name: self.token(parent[name], kind)}
                     masked = True
             else:
                 # Not the declared object (e.g. the address as one string): it holds the PII.
-                out[parent_path] = self.token(parent, spec.pii or "text")
+                out[parent_path] = self.token(parent, kind)
                 masked = True
         return out, masked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import (
@@ -17,6 +18,13 @@ from rich.progress import (
 from rich.table import Table as RichTable
 
 from databank.cli.console import err, out, print_json
+from databank.cli.remote import (
+    api_key_file_option,
+    api_key_option,
+    api_option,
+    connect,
+    refuse_while_served,
+)
 from databank.context import Databank
 from databank.ingestion.files import (
     DEFAULT_BATCH_SIZE,
@@ -122,10 +130,14 @@ def ingest(
         None, "--format", help="json | jsonl | csv. Default: from the extension."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON for scripts."),
+    api: str | None = api_option(),
+    api_key: str | None = api_key_option(),
+    api_key_file: Path | None = api_key_file_option(),
 ) -> None:
     """Stream a file into bronze in batches; re-running the same file stores nothing twice."""
     mapping = _mapping(mapping_file, maps)
     source_type = _source_type(source, mapping)
+    remote = connect(api, api_key, api_key_file)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -138,24 +150,30 @@ def ingest(
         transient=True,
         disable=as_json or not err.is_terminal,
     )
-    with Databank() as bank, progress:
-        _require_init(bank)
+    options: dict[str, Any] = {
+        "source_type": source_type,
+        "source_system": source_system,
+        "schema_version": schema_version,
+        "batch_size": batch_size,
+        "mapping": mapping,
+        "fmt": fmt,
+    }
+    with progress:
         task = progress.add_task(file.name, total=None, records=0)
 
         def advance(done: int, total: int, records: int) -> None:
             progress.update(task, completed=done, total=total, records=records)
 
-        summary = ingest_file(
-            bank.bronze,
-            file,
-            source_type=source_type,
-            source_system=source_system,
-            schema_version=schema_version,
-            batch_size=batch_size,
-            mapping=mapping,
-            fmt=fmt,
-            on_progress=advance,
-        )
+        if remote is not None:
+            from databank.cli.remote_ingest import RemoteWriter
+
+            with remote.client() as http:
+                writer = RemoteWriter(remote, http)
+                summary = ingest_file(writer, file, on_progress=advance, **options)  # type: ignore[arg-type]
+        else:
+            with Databank() as bank:
+                _require_init(bank)
+                summary = ingest_file(bank.bronze, file, on_progress=advance, **options)
     if as_json:
         print_json(summary.to_dict())
     else:
@@ -175,6 +193,7 @@ def replay(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Re-validate failed bronze records against the current contract (after a contract fix)."""
+    refuse_while_served("replay")
     with Databank() as bank:
         _require_init(bank)
         result = bank.bronze.replay_failed(source)

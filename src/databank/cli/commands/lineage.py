@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import orjson
 import typer
 from rich.table import Table as RichTable
 from rich.tree import Tree
 
 from databank.cli.console import out, print_json
-from databank.context import Databank
+from databank.cli.remote import Remote, api_key_file_option, api_key_option, api_option, connect
 from databank.errors import ConfigError
-from databank.lineage.provenance import explain as explain_row
-from databank.lineage.trace import column_lineage, trace
-from databank.transform.runner import Runner
 
 _MODELS_DIR = typer.Option(
     None, "--models-dir", help="Folder of <layer>/<table>.sql models (default: the package's)."
@@ -31,6 +30,75 @@ def _column_tree(node: dict[str, Any], tree: Tree) -> None:
         _column_tree(source, branch)
 
 
+def _local_only(remote: Remote, *, models_dir: Path | None, sync: bool) -> None:
+    """Options that need the database in this process cannot go through a server."""
+    given = [name for name, used in (("--models-dir", models_dir), ("--sync", sync)) if used]
+    if given:
+        raise ConfigError(
+            f"{' and '.join(given)} need the database in this process, but {remote.describe()} "
+            "holds it and uses its own models",
+            f"drop {' and '.join(given)}, or stop the server first",
+        )
+
+
+def _as_json(data: Any) -> Any:
+    """`data` as JSON gives it back (dates as ISO text, decimals as text): what the API answers."""
+    return orjson.loads(orjson.dumps(data, default=str))
+
+
+def _local_lineage(
+    table: str, column: str | None, layer: str | None, sync: bool, models_dir: Path | None
+) -> dict[str, Any]:
+    from databank.context import Databank
+    from databank.lineage.trace import column_lineage, trace
+    from databank.transform.runner import Runner
+
+    with Databank() as bank:
+        runner = Runner.from_bank(bank, models_dir, events=None)
+        empty = not bank.engine.fetch_value("SELECT count(*) FROM meta.neural_data_lineage")
+        if sync or empty:
+            runner.sync_lineage()
+        data = (
+            column_lineage(bank.engine, table, column)
+            if column
+            else trace(bank.engine, table, layer, runner.models)
+        )
+    result: dict[str, Any] = _as_json(data)
+    return result
+
+
+def _remote_lineage(
+    remote: Remote, table: str, column: str | None, layer: str | None
+) -> dict[str, Any]:
+    params = {k: v for k, v in (("layer", layer), ("column", column)) if v}
+    data: dict[str, Any] = remote.get(f"/api/v1/lineage/trace/{quote(table, safe='')}", params)
+    if column:
+        lineage_of_column: dict[str, Any] = data["column_lineage"]
+        return lineage_of_column
+    data.pop("column_lineage", None)
+    # The trace endpoint describes a model's logic by its edges; in-process, by the model's SQL.
+    from databank.transform.loader import default_models_dir, load_models
+
+    model = load_models(default_models_dir()).get(data["table_name"])
+    if model is not None and model.sql is not None:
+        data["transformation_logic"] = model.sql
+    return data
+
+
+def _local_explain(
+    table: str, grain: dict[str, str], limit: int, models_dir: Path | None
+) -> dict[str, Any]:
+    from databank.context import Databank
+    from databank.lineage.provenance import explain as explain_row
+    from databank.transform.runner import Runner
+
+    with Databank() as bank:
+        runner = Runner.from_bank(bank, models_dir, events=None)
+        data = explain_row(bank.engine, table, grain, runner.models, limit=limit)
+    result: dict[str, Any] = _as_json(data)
+    return result
+
+
 def lineage(
     table: str = typer.Argument(..., help="A table: layer.table, or a bare table name."),
     column: str | None = typer.Option(
@@ -44,18 +112,17 @@ def lineage(
     ),
     models_dir: Path | None = _MODELS_DIR,
     as_json: bool = _JSON,
+    api: str | None = api_option(),
+    api_key: str | None = api_key_option(),
+    api_key_file: Path | None = api_key_file_option(),
 ) -> None:
     """Upstream and downstream tables of TABLE, or the origins of one of its columns."""
-    with Databank() as bank:
-        runner = Runner.from_bank(bank, models_dir, events=None)
-        empty = not bank.engine.fetch_value("SELECT count(*) FROM meta.neural_data_lineage")
-        if sync or empty:
-            runner.sync_lineage()
-        data = (
-            column_lineage(bank.engine, table, column)
-            if column
-            else trace(bank.engine, table, layer, runner.models)
-        )
+    remote = connect(api, api_key, api_key_file)
+    if remote is not None:
+        _local_only(remote, models_dir=models_dir, sync=sync)
+        data = _remote_lineage(remote, table, column, layer)
+    else:
+        data = _local_lineage(table, column, layer, sync, models_dir)
     if as_json:
         print_json(data)
         return
@@ -108,15 +175,26 @@ def explain(
     ),
     models_dir: Path | None = _MODELS_DIR,
     as_json: bool = _JSON,
+    api: str | None = api_option(),
+    api_key: str | None = api_key_option(),
+    api_key_file: Path | None = api_key_file_option(),
 ) -> None:
     """The upstream rows, bronze records and ingestion batches behind one row, with checked totals."""
-    with Databank() as bank:
-        runner = Runner.from_bank(bank, models_dir, events=None)
-        data = explain_row(bank.engine, table, _parse_key(key), runner.models, limit=limit)
+    grain = _parse_key(key)
+    remote = connect(api, api_key, api_key_file)
+    if remote is not None:
+        _local_only(remote, models_dir=models_dir, sync=False)
+        data = remote.get(
+            f"/api/v1/lineage/explain/{quote(table, safe='')}",
+            {"key": orjson.dumps(grain).decode(), "limit": limit},
+        )
+    else:
+        data = _local_explain(table, grain, limit, models_dir)
     if as_json:
         print_json(data)
         return
-    out.print(f"[bold]{data['table']}[/] row {data['key']}")
+    shown_key = ", ".join(f"{k}={v}" for k, v in data["key"].items())
+    out.print(f"[bold]{data['table']}[/] row {shown_key}")
     out.print(
         f"{data['upstream_row_count']:,} row(s) of {data['upstream_table']} where {data['filter']}"
     )

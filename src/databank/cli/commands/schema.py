@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 from rich.table import Table as RichTable
 
 from databank.cli.console import out, print_json
-from databank.context import Databank
+from databank.cli.remote import (
+    api_key_file_option,
+    api_key_option,
+    api_option,
+    connect,
+    refuse_while_served,
+)
+
+NOT_INITIALISED = "not initialised — run `databank init`"
 
 
 def init() -> None:
     """Create the database, or upgrade it to the newest schema (safe to run again)."""
+    from databank.context import Databank
+
+    refuse_while_served("init")
     with Databank() as bank:
         applied = bank.init()
         url = bank.engine.redacted_url()
@@ -20,19 +34,58 @@ def init() -> None:
         out.print(f"schema up to date on {url}")
 
 
+def _missing_file_report() -> dict[str, Any] | None:
+    """The report for an embedded database file that does not exist yet (None if it exists).
+
+    Opening it would create an empty file: `status` only looks.
+    """
+    from databank import __version__
+    from databank.settings import load_settings
+
+    url = load_settings().engine_url
+    if not str(url).lower().startswith("duckdb:"):
+        return None
+    from databank.engines.duckdb import duckdb_path
+
+    path = duckdb_path(str(url))
+    if path == ":memory:" or Path(path).exists():
+        return None
+    return {
+        "version": __version__,
+        "engine": {"name": "duckdb", "url": url.redacted},
+        "initialised": False,
+        "last_migration": None,
+        "layers": {},
+        "tables": 0,
+    }
+
+
+def _local_status() -> dict[str, Any]:
+    from databank.context import Databank
+
+    report = _missing_file_report()
+    if report is None:
+        with Databank() as bank:
+            report = bank.status()
+    return report
+
+
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    api: str | None = api_option(),
+    api_key: str | None = api_key_option(),
+    api_key_file: Path | None = api_key_file_option(),
 ) -> None:
     """Engine, version, row counts per table grouped by layer, and the last migration."""
-    with Databank() as bank:
-        report = bank.status()
+    remote = connect(api, api_key, api_key_file)
+    report = remote.get("/api/v1/status") if remote is not None else _local_status()
     if as_json:
         print_json(report)
         return
     out.print(f"[bold]Neural DataBank[/] {report['version']} on {report['engine']['url']}")
     last = report["last_migration"]
     if last is None:
-        out.print("not initialised: run [bold]databank init[/]")
+        out.print(NOT_INITIALISED, markup=False)
         return
     out.print(f"last migration {last['version']} ({last['name']}) at {last['applied_at']}")
     grid = RichTable(title=f"{report['tables']} tables across {len(report['layers'])} layers")
@@ -51,6 +104,10 @@ def schema(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Show tables, or one table's columns and types as the schema defines them."""
+    from databank.context import Databank
+
+    if table is not None:
+        refuse_while_served("schema")
     with Databank() as bank:
         model = bank.schema
         if table is None:

@@ -7,12 +7,12 @@ import logging
 import typer
 
 from databank.cli.console import err, out
-from databank.context import Databank
-from databank.settings import load_settings
 
 
 def serve(
-    host: str | None = typer.Option(None, "--host", help="Interface to bind (default: settings.api_host)."),
+    host: str | None = typer.Option(
+        None, "--host", help="Interface to bind (default: settings.api_host)."
+    ),
     port: int | None = typer.Option(None, "--port", help="Port (default: settings.api_port)."),
     no_auth: bool = typer.Option(
         False, "--no-auth", help="Accept requests without an API key. Local demos only!"
@@ -27,6 +27,10 @@ def serve(
     import uvicorn
 
     from databank.api.app import NO_AUTH_WARNING, create_app
+    from databank.api.discovery import remove_server_file
+    from databank.cli.serving import AnnouncingServer
+    from databank.context import Databank
+    from databank.settings import load_settings
 
     overrides: dict[str, object] = {}
     if no_auth:
@@ -34,7 +38,9 @@ def serve(
     if no_worker:
         overrides["api_queue_worker"] = False
     settings = load_settings(**overrides)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     bank = Databank(settings)
     bank.engine  # noqa: B018 - open now: a locked DuckDB file is reported before binding the port
     if not settings.api_auth:
@@ -46,13 +52,31 @@ def serve(
         f"({bank.engine.redacted_url()}); docs at /docs"
     )
     app = create_app(bank)
+    config = uvicorn.Config(
+        app,
+        host=bind_host,
+        port=bind_port,
+        log_level=log_level.lower(),
+        access_log=access_log,
+        timeout_graceful_shutdown=10,
+    )
+    # A DuckDB file has one writer: the other commands find this server and use its API.
+    announce = not bank.engine.capabilities.concurrent_processes
+    server = (
+        AnnouncingServer(config, settings.data_dir, str(settings.engine_url))
+        if announce
+        else uvicorn.Server(config)
+    )
     try:
-        uvicorn.run(
-            app, host=bind_host, port=bind_port, log_level=log_level.lower(), access_log=access_log,
-            timeout_graceful_shutdown=10,
-        )
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
+        if announce:
+            remove_server_file(settings.data_dir)
         bank.close()
+    if not server.started:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
