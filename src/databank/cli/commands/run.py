@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table as RichTable
 
 from databank.cli.console import err, out, print_json
+from databank.cli.remote import refuse_while_served
 from databank.context import Databank
 from databank.transform.report import FAILED, SKIPPED, ModelResult, RunReport
 from databank.transform.runner import Runner
@@ -70,6 +71,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
 ) -> None:
     """Run models in dependency order: incremental where possible, tests, logs, lineage."""
+    refuse_while_served("run")
     with Databank() as bank:
         runner = Runner.from_bank(bank, models_dir)
         order = runner.plan(models or None, select)
