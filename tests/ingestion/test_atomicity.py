@@ -97,7 +97,7 @@ def test_a_statement_failing_after_the_rows_leaves_nothing(
     real_execute = engine.execute
 
     def failing_execute(sql: str, params: Any = None) -> None:
-        if "INSERT INTO meta.ingestion_batches" in sql:
+        if sql.startswith("INSERT INTO") and "ingestion_batches" in sql:
             raise Boom("lost connection")
         real_execute(sql, params)
 

@@ -190,9 +190,11 @@ class BronzeWriter:
         for attempt in range(_ATTEMPTS):
             try:
                 with self.engine.transaction():
-                    result, keep = self._store(job, careful, set())
+                    meta = ledger.MetaRows()
+                    result, keep = self._store(job, careful, set(), meta)
                     if job.in_transaction is not None:
                         job.in_transaction(result)
+                    meta.write(self.engine)
             except Exception as exc:
                 if _is_conflict(exc) and attempt + 1 < _ATTEMPTS:
                     log.info("batch %s collided with another write (%s); retrying", batch_id, exc)
@@ -233,13 +235,15 @@ class BronzeWriter:
                 outcomes = []
                 with self.engine.transaction():
                     stored: dict[str, set[str]] = {}
+                    meta = ledger.MetaRows()
                     for job in group:
                         result, keep = self._store(
-                            job, False, stored.setdefault(job.layout.table, set())
+                            job, False, stored.setdefault(job.layout.table, set()), meta
                         )
                         if job.in_transaction is not None:
                             job.in_transaction(result)
                         outcomes.append((result, keep))
+                    meta.write(self.engine)
             except Exception as exc:
                 log.info("group of %d batches failed (%s); committing each alone", len(group), exc)
             else:
@@ -274,10 +278,11 @@ class BronzeWriter:
 
     # -- inside the transaction -------------------------------------------------------------------
     def _store(
-        self, job: _Job, careful: bool, group_stored: set[str]
+        self, job: _Job, careful: bool, group_stored: set[str], meta: ledger.MetaRows
     ) -> tuple[BatchResult, list[bool]]:
         """Write one batch inside the open transaction; `group_stored` holds the ids stored by
-        earlier batches of the same transaction (and gets this batch's)."""
+        earlier batches of the same transaction (and gets this batch's); its ledger and run-log
+        rows go to `meta`, which the caller writes before committing."""
         engine, prepared, layout, ctx = self.engine, job.prepared, job.layout, job.ctx
         table = layout.table
         existing = self._existing(table, prepared, careful)
@@ -305,23 +310,25 @@ class BronzeWriter:
                 batch_id=ctx.batch_id,
             )
         result = _result(prepared, keep, ctx, job.quality_checks, job.started)
-        ledger.save_batch(engine, result, table)
+        meta.add(ledger.BATCHES, ledger.batch_row(result, table))
         payload = {**result.to_dict(), "bronze_table": table, "drift_fields": drift}
         del payload["errors"]
         failures = Counter(f"{e.field or '(record)'}: {e.reason}" for e in result.errors)
-        ledger.log_run(
-            engine,
-            operation=f"ingest:{ctx.source_type}",
-            payload=payload,
-            seconds=result.processing_time_ms / 1000,
-            status="success",
-            error_details={
-                "failed_records": result.failed,
-                "reasons": dict(failures.most_common(20)),
-            }
-            if result.failed
-            else None,
-            batch_id=ctx.batch_id,
+        meta.add(
+            ledger.RAW_LOGS,
+            ledger.run_row(
+                operation=f"ingest:{ctx.source_type}",
+                payload=payload,
+                seconds=result.processing_time_ms / 1000,
+                status="success",
+                error_details={
+                    "failed_records": result.failed,
+                    "reasons": dict(failures.most_common(20)),
+                }
+                if result.failed
+                else None,
+                batch_id=ctx.batch_id,
+            ),
         )
         return result, keep
 
