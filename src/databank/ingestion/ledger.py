@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.ingestion.results import BatchResult
@@ -30,23 +31,31 @@ def load_batch(engine: Engine, batch_id: str) -> BatchResult | None:
     return None if text is None else BatchResult.from_dict(orjson.loads(text))
 
 
-class MetaRows:
-    """The writer's meta rows of one transaction, inserted a table at a time before it commits.
+class PendingWrites:
+    """What one transaction of the writer appends, written table by table just before it commits.
 
-    A group commit stores several batches in one transaction: one multi-row INSERT per table
-    for all of them costs about what one single-row INSERT costs (about a millisecond of DuckDB
-    per statement; an Arrow append would cost more for so few rows).
+    A group commit stores several batches in one transaction: their bronze rows go in as one
+    Arrow append per table (DuckDB spends a few milliseconds per append whatever its size), and
+    their ledger and run-log rows as one multi-row INSERT per table (about a millisecond per
+    statement; an Arrow append would cost more for so few rows).
     """
 
     def __init__(self) -> None:
+        self._tables: dict[str, list[pa.Table]] = {}
         self._rows: dict[str, list[dict[str, Any]]] = {}
 
-    def add(self, table: str, row: dict[str, Any]) -> None:
-        """Hold `row` for `table` until `write` (rows of one table have the same keys)."""
+    def add_table(self, table: str, data: pa.Table) -> None:
+        """Hold Arrow rows for `table` until `write`."""
+        self._tables.setdefault(table, []).append(data)
+
+    def add_row(self, table: str, row: dict[str, Any]) -> None:
+        """Hold one row for `table` until `write` (rows of one table have the same keys)."""
         self._rows.setdefault(table, []).append(row)
 
     def write(self, engine: Engine) -> None:
-        """Insert every held row (inside the caller's transaction) and forget them."""
+        """Write everything held (inside the caller's transaction), in the order first added."""
+        for table, parts in self._tables.items():
+            engine.append_arrow(table, pa.concat_tables(parts, promote_options="default"))
         for table, rows in self._rows.items():
             columns = list(rows[0])
             values = ", ".join(
@@ -58,6 +67,7 @@ class MetaRows:
                 f"VALUES {values}",
                 {f"r{i}c{j}": row[c] for i, row in enumerate(rows) for j, c in enumerate(columns)},
             )
+        self._tables.clear()
         self._rows.clear()
 
 
@@ -159,6 +169,6 @@ def run_row(
 
 def log_run(engine: Engine, **fields: Any) -> None:
     """Append one raw_logs row now (see `run_row` for the fields)."""
-    rows = MetaRows()
-    rows.add(RAW_LOGS, run_row(**fields))
-    rows.write(engine)
+    pending = PendingWrites()
+    pending.add_row(RAW_LOGS, run_row(**fields))
+    pending.write(engine)

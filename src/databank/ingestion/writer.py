@@ -190,11 +190,11 @@ class BronzeWriter:
         for attempt in range(_ATTEMPTS):
             try:
                 with self.engine.transaction():
-                    meta = ledger.MetaRows()
+                    meta = ledger.PendingWrites()
                     result, keep = self._store(job, careful, set(), meta)
+                    meta.write(self.engine)
                     if job.in_transaction is not None:
                         job.in_transaction(result)
-                    meta.write(self.engine)
             except Exception as exc:
                 if _is_conflict(exc) and attempt + 1 < _ATTEMPTS:
                     log.info("batch %s collided with another write (%s); retrying", batch_id, exc)
@@ -235,15 +235,17 @@ class BronzeWriter:
                 outcomes = []
                 with self.engine.transaction():
                     stored: dict[str, set[str]] = {}
-                    meta = ledger.MetaRows()
+                    meta = ledger.PendingWrites()
                     for job in group:
-                        result, keep = self._store(
-                            job, False, stored.setdefault(job.layout.table, set()), meta
+                        outcomes.append(
+                            self._store(
+                                job, False, stored.setdefault(job.layout.table, set()), meta
+                            )
                         )
+                    meta.write(self.engine)  # every batch's rows are in before any callback runs
+                    for job, (result, _keep) in zip(group, outcomes, strict=True):
                         if job.in_transaction is not None:
                             job.in_transaction(result)
-                        outcomes.append((result, keep))
-                    meta.write(self.engine)
             except Exception as exc:
                 log.info("group of %d batches failed (%s); committing each alone", len(group), exc)
             else:
@@ -278,11 +280,11 @@ class BronzeWriter:
 
     # -- inside the transaction -------------------------------------------------------------------
     def _store(
-        self, job: _Job, careful: bool, group_stored: set[str], meta: ledger.MetaRows
+        self, job: _Job, careful: bool, group_stored: set[str], meta: ledger.PendingWrites
     ) -> tuple[BatchResult, list[bool]]:
         """Write one batch inside the open transaction; `group_stored` holds the ids stored by
-        earlier batches of the same transaction (and gets this batch's); its ledger and run-log
-        rows go to `meta`, which the caller writes before committing."""
+        earlier batches of the same transaction (and gets this batch's); its rows go to `meta`,
+        which the caller writes before committing."""
         engine, prepared, layout, ctx = self.engine, job.prepared, job.layout, job.ctx
         table = layout.table
         existing = self._existing(table, prepared, careful)
@@ -292,11 +294,11 @@ class BronzeWriter:
             data = bronze_table(prepared, layout, ctx)
             if stored < len(keep):
                 data = data.filter(pa.array(keep))
-            engine.append_arrow(table, data)
+            meta.add_table(table, data)
             group_stored.update(i for i, k in zip(prepared.ids, keep, strict=True) if k)
             rejections = rejection_table(prepared, keep, table, ctx)
             if rejections.num_rows:
-                engine.append_arrow(ledger.REJECTIONS, rejections)
+                meta.add_table(ledger.REJECTIONS, rejections)
         drift = [n for n in prepared.drift if n not in self._drift_seen.get(ctx.source_type, ())]
         if drift:
             drift = ledger.new_drift_fields(engine, ctx.source_type, drift)
@@ -310,11 +312,11 @@ class BronzeWriter:
                 batch_id=ctx.batch_id,
             )
         result = _result(prepared, keep, ctx, job.quality_checks, job.started)
-        meta.add(ledger.BATCHES, ledger.batch_row(result, table))
+        meta.add_row(ledger.BATCHES, ledger.batch_row(result, table))
         payload = {**result.to_dict(), "bronze_table": table, "drift_fields": drift}
         del payload["errors"]
         failures = Counter(f"{e.field or '(record)'}: {e.reason}" for e in result.errors)
-        meta.add(
+        meta.add_row(
             ledger.RAW_LOGS,
             ledger.run_row(
                 operation=f"ingest:{ctx.source_type}",
