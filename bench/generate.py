@@ -7,7 +7,10 @@ loop with the `random` module building one dict per transaction, timed on a smal
 chunk in a worker thread while the current one is rendered), which shows the cost when other
 processes compete for the two cores.
 
-    .venv/bin/python bench/generate.py [--rows 10000000] [--baseline-rows 200000]
+`json_bodies` times the JSON the demo sends: request-ready arrays of 10,000 transactions built
+from the Arrow columns (`Business.iter_json`), against `iter_batches` + `orjson.dumps`.
+
+    .venv/bin/python bench/generate.py [--rows 10000000] [--baseline-rows 200000] [--json-rows N]
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from databank.demo.generator import BusinessConfig, generate_business
 
@@ -53,6 +58,38 @@ def columnar(rows: int, batch_size: int, dictionary: bool) -> dict[str, Any]:
         "batches": batches,
         "batch_size": batch_size,
         "scale": round(scale, 3),
+    }
+
+
+def json_bodies(rows: int, batch_size: int = 10_000) -> dict[str, Any]:
+    """Time `iter_json("transactions")` (request-ready JSON arrays, as `databank demo` sends)
+    against the dict path it replaced (`iter_batches` + `orjson.dumps`), over `rows` rows each."""
+    business = generate_business(BusinessConfig(scale=rows / ROWS_AT_SCALE_1 * 1.06))
+    _ = business.world.customers.emails  # built once per business: not part of either path
+    timings = {}
+    for name, batches in (
+        ("json", business.iter_json("transactions", batch_size)),
+        (
+            "dicts",
+            ((len(b), orjson.dumps(b)) for b in business.iter_batches("transactions", batch_size)),
+        ),
+    ):
+        produced, size = 0, 0
+        started = time.perf_counter()
+        for count, body in batches:
+            produced, size = produced + count, size + len(body)
+            if produced >= rows:
+                break
+        timings[name] = (produced, time.perf_counter() - started, size)
+    (rows_json, seconds, size), (rows_dicts, dict_seconds, _) = timings["json"], timings["dicts"]
+    return {
+        "rows": rows_json,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(rows_json / seconds),
+        "mb_per_s": round(size / seconds / 1e6, 1),
+        "dict_path_rows_per_s": round(rows_dicts / dict_seconds),
+        "speedup": round(rows_json / seconds / (rows_dicts / dict_seconds), 1),
+        "batch_size": batch_size,
     }
 
 
@@ -101,6 +138,9 @@ def main() -> None:
     parser.add_argument("--baseline-rows", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=100_000)
     parser.add_argument(
+        "--json-rows", type=int, default=1_000_000, help="rows for the JSON-body timing (0: skip)"
+    )
+    parser.add_argument(
         "--plain-strings",
         action="store_true",
         help="decode the dictionary-encoded enum columns to plain strings (slower)",
@@ -111,6 +151,8 @@ def main() -> None:
     result["enum_columns"] = "dictionary" if dictionary else "string"
     result["baseline_rows_per_s"] = round(baseline(args.baseline_rows))
     result["speedup"] = round(result["rows_per_s"] / result["baseline_rows_per_s"], 1)
+    if args.json_rows:
+        result["json_bodies"] = json_bodies(args.json_rows)
     result["machine"] = {
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),

@@ -63,6 +63,11 @@ def test_counts_equal_the_truth(demo_run: dict[str, Any]) -> None:
         assert got["duplicates"] == expected["duplicates"], source
         assert got["failed"] == expected["invalid"], source
         assert got["passed"] == expected["valid"], source
+        # full batches of the API's limit, one request per started 10,000 records
+        assert got["batches"] == -(-expected["emitted"] // 10_000), source
+    report = demo_run["report"]["report"]
+    assert 0 < report["generate_seconds"] < report["ingest_seconds"]
+    assert report["server_seconds"] > 0
 
 
 def test_layers_are_filled_and_reconcile(demo_run: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,14 @@ def _tour(report: dict[str, Any], kpis: list[dict[str, Any]], url: str, folder: 
         )
     out.print(grid)
     transform = report.get("transform") or {}
+    split = ""
+    if report.get("generate_seconds") is not None:
+        split = (
+            f" (generating the request bodies: {report['generate_seconds']:.1f}s; "
+            f"server processing, summed over batches: {report.get('server_seconds', 0):.1f}s)"
+        )
     out.print(
-        f"ingested in {report['ingest_seconds']:.1f}s; silver and gold built in "
+        f"ingested in {report['ingest_seconds']:.1f}s{split}; silver and gold built in "
         f"{report['transform_seconds']:.1f}s ({transform.get('status', 'unknown')})"
     )
     if kpis:
@@ -88,11 +95,13 @@ def _tour(report: dict[str, Any], kpis: list[dict[str, Any]], url: str, folder: 
         f"  API docs:  {url}/docs\n"
         f'  curl -H "Authorization: Bearer $(cat {folder / KEY_FILE})" '
         f'"{url}/api/v1/metrics/kpi/daily_revenue?date_range=last_30_days&as_of={end}"\n'
-        f"  DATABANK_DATA_DIR={folder / 'db'} databank kpi daily_revenue --range last_30_days --as-of {end}"
-        "   (after stopping the server: it owns the DuckDB file)\n"
-        f"  DATABANK_DATA_DIR={folder / 'db'} databank lineage gold.scout_kpi_revenue_daily --column total_revenue\n"
-        f"  DATABANK_DATA_DIR={folder / 'db'} databank explain gold.scout_kpi_revenue_daily "
+        "  the CLI works while this serves (it goes through the API with the demo's key):\n"
+        f"  export DATABANK_DATA_DIR={folder / 'db'} DATABANK_API_KEY_FILE={folder / KEY_FILE}\n"
+        f"  databank kpi daily_revenue --range last_30_days --as-of {end}\n"
+        "  databank lineage gold.scout_kpi_revenue_daily --column total_revenue\n"
+        "  databank explain gold.scout_kpi_revenue_daily "
         f"--key date={end},region=north,channel=online\n"
+        "  databank status\n"
         f"  truth of what was injected: {folder / 'truth.json'}"
     )
 
@@ -162,8 +171,6 @@ def _run(url: str, api_key: str, config: BusinessConfig, folder: Path) -> dict[s
 
         report = pipeline.send_business(url, api_key, config, folder, progress)
         build = bar.add_task("silver + gold", total=None)
-        import time
-
         started = time.perf_counter()
         report.transform = pipeline.build_layers(url, api_key)
         report.transform_seconds = time.perf_counter() - started

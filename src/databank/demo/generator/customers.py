@@ -29,6 +29,7 @@ from databank.demo.generator.vocab import (
 from databank.errors import ConfigError
 
 NEVER = np.int32(2**30)  # stop_day of customers who never churn
+INVALID_EMAIL = "not-an-email"  # the e-mail of a record made invalid by a broken address
 LOCALES: tuple[str, ...] = tuple(FIRST_NAMES)
 # flattened name lists: per locale, female names then male names; last names
 FIRST = [n for loc in LOCALES for half in FIRST_NAMES[loc] for n in half]
@@ -88,6 +89,11 @@ class CustomerDim:
                 domain,
             ]
         )
+
+    @cached_property
+    def emails_and_invalid(self) -> pa.Array:
+        """`emails` followed by `INVALID_EMAIL` (at index `len(self)`), for invalid records."""
+        return pa.concat_arrays([self.emails, fmt.strings([INVALID_EMAIL])])
 
     @cached_property
     def arrivals(self) -> tuple[np.ndarray, np.ndarray]:

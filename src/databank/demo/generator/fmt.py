@@ -95,9 +95,18 @@ def ids_of(table: np.ndarray, index: np.ndarray, valid: np.ndarray | None = None
 def id_matrix(prefix: str, nums: np.ndarray) -> np.ndarray:
     """`(n, 16)` bytes of `prefix` + zero-padded decimal `nums`; `prefix` must be 4 characters."""
     assert len(prefix) == 4, prefix
-    nums = np.asarray(nums, dtype=np.int64)
+    nums = np.asarray(nums)
     out = np.empty((len(nums), 4), dtype=np.uint32)
     out[:, 0] = np.frombuffer(prefix.encode(), dtype=np.uint32)[0]
+    if len(nums) == 0 or (int(nums.min()) >= 0 and int(nums.max()) < 100_000_000):
+        # the usual case: eight digits or fewer, so 32-bit arithmetic and a constant "0000"
+        low = nums.astype(np.uint32)
+        high = low // np.uint32(10_000)
+        out[:, 1] = _LUT4_32[0]
+        out[:, 2] = np.take(_LUT4_32, high)
+        out[:, 3] = np.take(_LUT4_32, low - high * np.uint32(10_000))
+        return out.view(np.uint8)
+    nums = nums.astype(np.int64, copy=False)
     high = nums // 100_000_000
     low = (nums - high * 100_000_000).astype(np.uint32)
     # np.take, not fancy indexing: with a non-intp index it is several times faster

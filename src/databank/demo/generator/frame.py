@@ -43,6 +43,11 @@ class Frame:
 
     def take(self, index: np.ndarray) -> Frame:
         """Rows at `index` (integers) or where `index` is True (booleans)."""
+        if index.dtype == np.bool_ and 2 * int(np.count_nonzero(index)) < len(index):
+            # a sparse mask: scan it once, then gather each column (several times faster)
+            index = np.flatnonzero(index)
+        if index.dtype != np.bool_:
+            return Frame({k: np.take(v, index) for k, v in self.cols.items()})
         return Frame({k: v[index] for k, v in self.cols.items()})
 
     def slice(self, start: int, stop: int) -> Frame:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 
-from databank.demo.generator import faults
+from databank.demo.generator import faults, jsonify
 from databank.demo.generator.frame import Frame
 from databank.demo.generator.world import World
 
@@ -229,6 +229,38 @@ def rendered(
             held += len(piece) - start
     if parts:
         yield Rendered.concat(parts)
+
+
+def json_batches(
+    world: World, spec: SourceSpec, batch_size: int, *, threaded: bool = True
+) -> Iterator[tuple[int, bytes]]:
+    """`(records, JSON array bytes)` of `batch_size` records (the last may be shorter).
+
+    The same records as `rendered(...).to_records()`, but each generated chunk is turned into
+    JSON text at once and the batches are cut from its bytes, so no Python object is made per
+    record.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    held: list[bytes] = []  # JSON rows (comma-terminated) waiting for the next batch
+    count = 0
+    for frame in frames(world, spec, threaded=threaded):
+        piece = spec.render(world, frame)
+        rows = jsonify.json_rows(piece.table, piece.patches)
+        start = 0
+        while count + len(rows) - start >= batch_size:
+            stop = start + batch_size - count
+            if held:
+                tail = rows.data[rows.offsets[start] : rows.offsets[stop] - 1].tobytes()
+                yield batch_size, b"".join([b"[", *held, tail, b"]"])
+            else:
+                yield batch_size, rows.array(start, stop)
+            held, count, start = [], 0, stop
+        if start < len(rows):
+            held.append(rows.data[rows.offsets[start] :].tobytes())
+            count += len(rows) - start
+    if held:
+        yield count, b"[" + b"".join(held)[:-1] + b"]"
 
 
 def deliveries(world: World, spec: SourceSpec) -> Iterator[tuple[int, Rendered]]:

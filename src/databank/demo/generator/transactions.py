@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from databank.demo.generator import fmt
 from databank.demo.generator.config import CHANNELS, REGIONS
@@ -23,7 +22,10 @@ from databank.demo.generator.world import World
 
 FAULTS = (
     ("missing_customer_id", "customer_id"),
-    ("bad_customer_email", "customer_email"),  # product_id is optional (the spec's example has none)
+    (
+        "bad_customer_email",
+        "customer_email",
+    ),  # product_id is optional (the spec's example has none)
     ("bad_currency", "currency"),
     ("bad_timestamp", "timestamp"),
     ("non_numeric_amount", "amount"),
@@ -105,10 +107,11 @@ def render(world: World, frame: Frame) -> Rendered:
         "discount_applied": fmt.money(frame["discount"]),
         "tax_amount": fmt.money(frame["tax"]),
         "session_id": fmt.ids("SES-", seq * 8, frame["online"] & ~refund),
-        "customer_email": pc.if_else(
-            pa.array(fault == 2),
-            pa.scalar("not-an-email"),
-            fmt.take_strings(dim.emails, cust, frame["online"]).cast(pa.string()),
+        # online buyers' e-mails; the invalid one (at index len(dim)) on bad_customer_email
+        "customer_email": fmt.take_strings(
+            dim.emails_and_invalid,
+            np.where(fault == 2, len(dim), cust),
+            frame["online"] | (fault == 2),
         ),
     }
     drifted = frame["day"] >= world.cfg.resolved_drift_day
