@@ -7,8 +7,8 @@ field by field over the whole batch (type sets, sets of distinct values, numpy a
 and marks a record clean only when every check of the contract provably passes for it, no unknown
 field is present and no value needs the hazard scan.
 
-It is deliberately conservative: whatever it cannot decide cheaply (objects, arrays, `not_before`
-rules, offsets or separators outside the strict shapes below, a float where an integer is expected,
+It is deliberately conservative: whatever it cannot decide cheaply (objects with declared
+sub-fields, containers that do not survive a JSON round trip unchanged, `not_before` rules, offsets or separators outside the strict shapes below, a float where an integer is expected,
 a `str` subclass …) is marked not clean and goes through the compiled validator, which gives the
 exact verdict. "Clean here ⇒ the validator finds nothing" is a property test
 (tests/ingestion/test_vector.py); the converse is not needed.
@@ -21,6 +21,7 @@ from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,9 +37,17 @@ _CLASSES: dict[str, frozenset[type]] = {
     "number": frozenset({int, float}),
     "integer": frozenset({int}),
     "boolean": frozenset({bool}),
-    "object": frozenset(),
-    "array": frozenset(),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
 }
+_ITEM_CLASSES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "number": frozenset({int, float}),
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "object": frozenset({dict}),
+}
+_MAX_BRACKETS = 32  # a container holding at most this many more is far from MAX_DEPTH
 # A strict subset of what `formats.is_datetime` accepts, so a match (plus a valid calendar date,
 # checked separately) is certainly valid. Anything else takes the exact per-record path.
 _STRICT_DATETIME = (
@@ -81,7 +90,7 @@ def _mark(values: list[Any], ok: np.ndarray, bad: Callable[[Any], bool]) -> None
 
 
 def _check_field(spec: FieldSpec, values: list[Any], ok: np.ndarray) -> None:
-    allowed = _CLASSES[spec.type] if not spec.fields else frozenset()
+    allowed = _CLASSES[spec.type] if not spec.fields else frozenset()  # sub-fields: exact path
     if not spec.required:
         allowed = allowed | {_NONE}
     if not set(map(type, values)) <= allowed:
@@ -93,6 +102,31 @@ def _check_field(spec: FieldSpec, values: list[Any], ok: np.ndarray) -> None:
         _check_datetimes(values, ok)
     elif spec.type in ("number", "integer"):
         _check_numbers(spec, values, ok)
+    elif spec.type in ("object", "array"):
+        _mark(values, ok, lambda v: v is not None and not _plain_container(spec, v))
+
+
+def _plain_container(spec: FieldSpec, value: Any) -> bool:
+    """True when the validator's hazard scan would find nothing in `value` and its items pass.
+
+    JSON round trip: NaN/Infinity (written as null), datetimes, tuples and other non-JSON values
+    come back different; integers beyond 64 bits and non-string keys do not serialise at all.
+    """
+    try:
+        raw = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return False
+    if raw.count(b"{") + raw.count(b"[") > _MAX_BRACKETS or orjson.loads(raw) != value:
+        return False
+    if spec.type == "array":
+        if spec.items and not set(map(type, value)) <= _ITEM_CLASSES[spec.items]:
+            return False
+        if spec.item_enum:
+            try:
+                return set(value) <= set(spec.item_enum)
+            except TypeError:  # unhashable items
+                return False
+    return True
 
 
 def _check_strings(spec: FieldSpec, values: list[Any], ok: np.ndarray) -> None:
@@ -155,9 +189,15 @@ def _check_rule(rule: Rule, rows: list[Any], columns: dict[str, list[Any]], ok: 
             if value == rule.equals and target[i] is None:
                 ok[i] = False
         return
-    # not_before and any rule kind added later: the exact path decides wherever it applies.
-    first = columns.get(rule.field) or [r.get(rule.field) for r in rows]
-    second = columns.get(rule.other or "") or [r.get(rule.other) for r in rows]
-    for i, (a, b) in enumerate(zip(first, second, strict=True)):
-        if a is not None and b is not None:
-            ok[i] = False
+    if rule.kind == "not_before":
+        # Plain dates compare as text (the validator's own rule); date-times take the exact path.
+        first = columns.get(rule.field) or [r.get(rule.field) for r in rows]
+        second = columns.get(rule.other or "") or [r.get(rule.other) for r in rows]
+        for i, (a, b) in enumerate(zip(first, second, strict=True)):
+            if a.__class__ is str and b.__class__ is str:
+                if not (is_date(a) and is_date(b)) or a < b:
+                    ok[i] = False
+            elif isinstance(a, str) and isinstance(b, str):  # str subclasses: exact path
+                ok[i] = False
+        return
+    ok[:] = False  # a rule kind this module does not know: the exact path decides
