@@ -129,7 +129,41 @@ def gold_rows(seed: int = 7) -> dict[str, list[Row]]:
             for key, value in row.items():
                 if key == "success_rate" and value is not None:
                     row[key] = value.quantize(Decimal("0.0001"))
+    _add_counts(tables, random.Random(seed + 1))
     return tables
+
+
+def _add_counts(tables: dict[str, list[Row]], rng: random.Random) -> None:
+    """The columns migration 0009 adds, drawn from their own generator (the rows above keep
+    their values): counts unrelated to total_interactions and total_operations, so a KPI that
+    still weighted a row's rounded rate by those would differ from the ratio of the counts."""
+    for row in tables["gold.scout_kpi_campaign_attribution"]:
+        row["spend"] = _money(rng, 0, 3000) if rng.random() < 0.85 else None
+    for row in tables["gold.ces_kpi_satisfaction_scores"]:
+        survey, n = row["avg_rating"] is not None, row["total_interactions"]
+        rated, answered = (rng.randint(0, n), rng.randint(0, n)) if survey else (0, 0)
+        contacts = n if row["response_rate"] is not None else 0
+        timed = rng.randint(0, contacts) if row["avg_resolution_time"] is not None else 0
+        row.update(
+            {
+                "rating_count": rated,
+                "rating_sum": _money(rng, 1, 5) * rated,
+                "sentiment_count": rated,
+                "sentiment_sum": _rate(rng, -1, 1) * rated,
+                "nps_responses": answered,
+                "nps_net_promoters": rng.randint(-answered, answered),
+                "support_contacts": contacts,
+                "responded_contacts": rng.randint(0, contacts),
+                "resolved_contacts": rng.randint(0, contacts),
+                "escalated_contacts": rng.randint(0, contacts),
+                "timed_contacts": timed,
+                "resolution_seconds": rng.randint(0, 72 * 3600) * timed,
+            }
+        )
+    for row in tables["gold.neural_databank_agent_performance"]:
+        operations = row["total_operations"]
+        timed = rng.randint(0, operations) if row["avg_execution_time"] is not None else 0
+        row.update({"timed_operations": timed, "busy_seconds": _money(rng, 0, 300) * timed})
 
 
 GOLD_TABLES = (

@@ -70,8 +70,14 @@ def _customers(rows: Sequence[Row]) -> Decimal | None:
     return None if new is None or back is None else new + back
 
 
-def _spend(rows: Sequence[Row]) -> Decimal | None:
-    return weighted(rows, "cost_per_acquisition", "conversions")
+def _with_spend(rows: Sequence[Row]) -> list[Row]:
+    """The rows whose campaign spend is known."""
+    return [r for r in rows if r["spend"] is not None]
+
+
+def _times(rows: Sequence[Row], column: str, factor: int) -> Decimal | None:
+    value = total(rows, column)
+    return None if value is None else value * factor
 
 
 def _balance(formula: Formula) -> Formula:
@@ -120,26 +126,32 @@ EXPECTED: dict[str, Formula] = {
     "campaign_conversions": lambda r: total(r, "conversions"),
     "click_conversion_rate": lambda r: div(total(r, "conversions"), total(r, "clicks")),
     "attributed_revenue": lambda r: total(r, "revenue_attributed"),
-    "ad_spend": _spend,
-    "cost_per_acquisition": lambda r: div(_spend(r), present(r, "cost_per_acquisition", "conversions")),
+    "ad_spend": lambda r: total(r, "spend"),
+    "cost_per_acquisition": lambda r: div(total(r, "spend"), total(_with_spend(r), "conversions")),
     "return_on_ad_spend": lambda r: div(
-        total([x for x in r if x["cost_per_acquisition"] is not None], "revenue_attributed"), _spend(r)
+        total(_with_spend(r), "revenue_attributed"), total(r, "spend")
     ),
     # customer experience
     "customer_interactions": lambda r: total(r, "total_interactions"),
-    "average_rating": lambda r: wmean(r, "avg_rating", "total_interactions"),
-    "average_sentiment": lambda r: wmean(r, "avg_sentiment_score", "total_interactions"),
-    "response_rate": lambda r: wmean(r, "response_rate", "total_interactions"),
-    "resolution_rate": lambda r: wmean(r, "resolution_rate", "total_interactions"),
-    "avg_resolution_time": lambda r: wmean(r, "avg_resolution_time", "total_interactions"),
-    "net_promoter_score": lambda r: wmean(r, "nps_score", "total_interactions"),
-    "escalation_rate": lambda r: wmean(r, "escalation_rate", "total_interactions"),
+    "average_rating": lambda r: div(total(r, "rating_sum"), total(r, "rating_count")),
+    "average_sentiment": lambda r: div(total(r, "sentiment_sum"), total(r, "sentiment_count")),
+    "response_rate": lambda r: div(total(r, "responded_contacts"), total(r, "support_contacts")),
+    "resolution_rate": lambda r: div(total(r, "resolved_contacts"), total(r, "support_contacts")),
+    "avg_resolution_time": lambda r: div(
+        total(r, "resolution_seconds"), _times(r, "timed_contacts", 3600)
+    ),
+    "net_promoter_score": lambda r: div(
+        _times(r, "nps_net_promoters", 100), total(r, "nps_responses")
+    ),
+    "escalation_rate": lambda r: div(total(r, "escalated_contacts"), total(r, "support_contacts")),
     # agents
     "agent_operations": lambda r: total(r, "total_operations"),
     "agent_success_rate": lambda r: div(total(r, "successful_operations"), total(r, "total_operations")),
     "agent_errors": lambda r: total(r, "error_count"),
     "agent_error_rate": lambda r: div(total(r, "error_count"), total(r, "total_operations")),
-    "agent_avg_execution_time": lambda r: wmean(r, "avg_execution_time", "total_operations"),
+    "agent_avg_execution_time": lambda r: div(
+        total(r, "busy_seconds"), total(r, "timed_operations")
+    ),
 }
 
 PLACES = {"currency": 2, "percent": 4, "ratio": 4, "count": 2, "score": 4, "seconds": 2, "hours": 2}

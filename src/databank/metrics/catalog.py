@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 from databank.errors import UnknownTableError
 from databank.metrics.errors import CatalogError, UnknownMetricError
 from databank.metrics.expression import CompiledExpression, ExpressionError, compile_expression
-from databank.schema.model import Schema, Table, load_schema
+from databank.migrations.columns import current_schema
+from databank.schema.model import Schema, Table
 
 UNITS: dict[str, int] = {  # unit → decimal places a value is rounded to
     "currency": 2,
@@ -147,7 +148,7 @@ def load_catalog(path: Path | str | None = None, schema: Schema | None = None) -
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{source} is not valid TOML: {exc}") from None
-    return parse_catalog(data, schema or load_schema(), source)
+    return parse_catalog(data, schema or current_schema(), source)  # with migrations' columns
 
 
 @cache

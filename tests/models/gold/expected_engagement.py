@@ -3,6 +3,7 @@ worked out in plain Python from the fixture records, like `expected.py` does for
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -89,7 +90,10 @@ def attribution(
             (utc_day(t["occurred_at"]), t["campaign_id"], t.get("channel") or "unknown")
         ]
         pair[0 if t["interaction_type"] in ("ad_impression", "email_open") else 1] += 1
-    keys = set(credits) | {(*k, m) for k in exposure for m in MODELS}
+    daily_spend = spend_cents(campaigns)
+    covered = {utc_day(t["occurred_at"]) for t in touches}  # days with any touchpoint
+    spent = [k for k in daily_spend if k[0] in covered]
+    keys = set(credits) | {(*k, m) for k in (*exposure, *spent) for m in MODELS}
     out: Rows = {}
     for key in keys:
         day, campaign, channel, _ = key
@@ -108,7 +112,30 @@ def attribution(
             "return_on_ad_spend": min(q(Fraction(cents) / spend, 4), Decimal("9999.9999"))
             if spend
             else None,
+            "spend": q(Fraction(daily_spend.get(key[:3], 0), 100), 2)
+            if any(k[1] == campaign for k in daily_spend)
+            else None,
         }
+    return out
+
+
+def spend_cents(campaigns: Iterable[Record]) -> dict[tuple[date, str, str], int]:
+    """(day, campaign, channel) → whole cents spent: each campaign's cents dealt out evenly over
+    its running days and channels, the leftover cents one each to the first slots by day, then by
+    the channel's md5 hex digest."""
+    out: dict[tuple[date, str, str], int] = {}
+    for c in campaigns:
+        channels = set(c.get("channels") or [])
+        if c.get("end_date") is None or c.get("spent") is None or not channels:
+            continue
+        days = (c["end_date"] - c["start_date"]).days + 1
+        slots = sorted(
+            ((c["start_date"] + timedelta(days=i), ch) for i in range(days) for ch in channels),
+            key=lambda slot: (slot[0], hashlib.md5(slot[1].encode()).hexdigest()),
+        )
+        share, leftover = divmod(int(money(c["spent"]) * 100), len(slots))
+        for i, (day, channel) in enumerate(slots):
+            out[(day, c["campaign_id"], channel)] = share + (i < leftover)
     return out
 
 
@@ -154,29 +181,35 @@ def satisfaction(feedback: Sequence[Record], interactions: Sequence[Record]) -> 
             for c in contacts if c.get("resolved_at")
         ]  # fmt: skip
         n = len(contacts)
+        responded = sum(1 for c in contacts if c.get("responded") is True)
+        resolved = sum(1 for c in contacts if c.get("resolution_status") == "resolved")
+        escalated = sum(
+            1
+            for c in contacts
+            if c.get("escalated") is True or c.get("resolution_status") == "escalated"
+        )
+        net = sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)
         out[key] = {
             "avg_rating": ratio(sum(ratings, Decimal(0)), len(ratings), 2),
             "avg_sentiment_score": ratio(sum(sentiments, Decimal(0)), len(sentiments), 4),
-            "response_rate": ratio(sum(1 for c in contacts if c.get("responded") is True), n, 4),
-            "resolution_rate": ratio(
-                sum(1 for c in contacts if c.get("resolution_status") == "resolved"), n, 4
-            ),
+            "response_rate": ratio(responded, n, 4),
+            "resolution_rate": ratio(resolved, n, 4),
             "avg_resolution_time": ratio(Decimal(sum(timed)), len(timed) * 3600, 2),
-            "nps_score": ratio(
-                100 * (sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)),
-                len(scores),
-                2,
-            ),
+            "nps_score": ratio(100 * net, len(scores), 2),
             "total_interactions": len(fb) + n,
-            "escalation_rate": ratio(
-                sum(
-                    1
-                    for c in contacts
-                    if c.get("escalated") is True or c.get("resolution_status") == "escalated"
-                ),
-                n,
-                4,
-            ),
+            "escalation_rate": ratio(escalated, n, 4),
+            "rating_count": len(ratings),
+            "rating_sum": sum(ratings, Decimal(0)),
+            "sentiment_count": len(sentiments),
+            "sentiment_sum": sum(sentiments, Decimal(0)),
+            "nps_responses": len(scores),
+            "nps_net_promoters": net,
+            "support_contacts": n,
+            "responded_contacts": responded,
+            "resolved_contacts": resolved,
+            "escalated_contacts": escalated,
+            "timed_contacts": len(timed),
+            "resolution_seconds": sum(int(q(Decimal(str(t)), 0)) for t in timed),
         }
     return out
 
@@ -203,6 +236,8 @@ def agent_performance(logs: Sequence[Record]) -> Rows:
                 len(rows), len({utc_hour(r["created_at"]) for r in rows}), 2
             ),
             "resource_utilization": ratio(sum(times, Decimal(0)), 86_400, 4, Decimal("9.9999")),
+            "timed_operations": len(times),
+            "busy_seconds": sum((q(t, 6) for t in times), Decimal(0)),
         }
     return out
 

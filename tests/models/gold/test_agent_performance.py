@@ -45,6 +45,9 @@ def test_agent_performance_matches_python(engine: Engine, world: World, runner: 
         "1.50"
     )
     assert silver["throughput_per_hour"] == Decimal("1.50")  # 3 operations in hours 10 and 14
+    assert (silver["timed_operations"], silver["busy_seconds"]) == (2, Decimal("3"))  # 'skipped'
+    gold = got[(date(2025, 3, 2), "transformer", "gold")]
+    assert gold["busy_seconds"] == Decimal("0.623457")  # 0.1234567 s kept to the microsecond
     assert got[(date(2025, 3, 1), "ingestion", "bronze")]["resource_utilization"] == Decimal(
         "0.8472"
     )

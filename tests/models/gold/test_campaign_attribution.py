@@ -16,6 +16,7 @@ from models.gold.records import refund, sale, touch
 from models.gold.world import World
 
 TABLE = "gold.scout_kpi_campaign_attribution"
+D3 = date(2025, 3, 3)
 CAMPAIGNS = [
     {"campaign_id": "K1", "start_date": date(2025, 3, 1), "end_date": date(2025, 3, 10),
      "spent": Decimal("1000.00"), "channels": ["google_ads", "bing_ads"]},
@@ -82,13 +83,76 @@ def test_attribution_matches_python(engine: Engine, world: World, runner: Runner
     assert (
         got[(date(2025, 3, 2), "K1", "google_ads", "linear")]["impressions"] == 1
     )  # I5 re-delivered
-    assert (date(2025, 3, 2), "K1", "bing_ads", "linear") not in got
+    moved = got[(date(2025, 3, 2), "K1", "bing_ads", "linear")]  # I5 left: spend keeps the row
+    assert (moved["impressions"], moved["conversions"], moved["spend"]) == (0, 0, Decimal("50.00"))
+    assert moved["cost_per_acquisition"] is None and moved["return_on_ad_spend"] == 0
     assert (
         got[(date(2025, 3, 6), "K1", "google_ads", "time_decay")]["conversions"] == 1
     )  # S4, same day
     assert (
         got[(date(2025, 3, 15), "K2", "email", "linear")]["cost_per_acquisition"] is None
     )  # no end date
+
+
+def test_spend_is_on_every_covered_day_of_the_run_once_per_model(
+    engine: Engine, world: World, runner: Runner
+) -> None:
+    """Each model's rows hold K1's 50.00 a day and channel on each day with touchpoints (3/1, 3/2,
+    3/5, 3/6, 3/8), touched on that channel or not; K2 (no end date) and 3/15 (after the run)
+    have none."""
+    _build(world)
+    assert runner.run([TABLE]).status == "success"
+    rows = engine.fetch_rows(
+        f"SELECT attribution_model, campaign_id, date, channel, spend FROM {TABLE} WHERE spend > 0"
+    )
+    days = {date(2025, 3, d) for d in (1, 2, 5, 6, 8)}
+    for model in expected.MODELS:
+        mine = [r for r in rows if r[0] == model]
+        assert {(r[1], r[2], r[3]) for r in mine} == {
+            ("K1", d, ch) for d in days for ch in ("google_ads", "bing_ads")
+        }, model
+        assert sum(r[4] for r in mine) == Decimal("500.00"), model
+    # only K2 was touched on 3/8: K1's spend is there all the same, without touches or sales
+    untouched = _row(engine, date(2025, 3, 8), "K1", "google_ads", "time_decay")
+    assert untouched == (0, 0, 0, Decimal("50.00"))
+    assert not engine.fetch_rows(f"SELECT 1 FROM {TABLE} WHERE date = DATE '2025-03-09'")
+    # after the run K1 spends nothing (0.00, so S1's revenue counts against K1's spend); K2's
+    # spend is unknown (no end date): null
+    assert _row(engine, date(2025, 3, 15), "K1", "bing_ads", "last_touch") == (
+        0, 1, 1, Decimal("0.00"),
+    )  # fmt: skip
+    assert _row(engine, date(2025, 3, 15), "K2", "email", "linear")[3] is None
+
+
+def test_leftover_cents_go_to_the_first_days(engine: Engine, world: World, runner: Runner) -> None:
+    """100.00 over 3 days and 2 channels: 16.66 each, and 4 slots get a cent more (16.67); the
+    shares add up to exactly the spent."""
+    campaign = {"campaign_id": "K3", "start_date": date(2025, 3, 1), "end_date": date(2025, 3, 3),
+                "spent": Decimal("100.00"), "channels": ["meta_ads", "tiktok_ads"]}  # fmt: skip
+    touches = [
+        touch(f"T{d}", "C1", "K3", f"2025-03-0{d}T10:00:00Z", channel="x") for d in (1, 2, 3)
+    ]
+    world.campaigns([campaign])
+    world.bronze("interactions", touches)
+    assert runner.run([TABLE]).status == "success"
+    got = assert_rows(engine, TABLE, expected.attribution([], touches, [campaign], {}))
+    for model in expected.MODELS:
+        spends = [v["spend"] for k, v in got.items() if k[3] == model and v["spend"]]
+        assert sorted(spends) == [Decimal("16.66")] * 2 + [Decimal("16.67")] * 4, model
+        assert sum(spends) == Decimal("100.00")
+    assert {v["spend"] for k, v in got.items() if k[0] == D3 and k[2] != "x"} == {Decimal("16.66")}
+    assert got[(date(2025, 3, 2), "K3", "x", "linear")]["spend"] == 0  # not a K3 channel
+
+
+def _row(engine: Engine, day: date, campaign: str, channel: str, model: str) -> tuple:
+    """(impressions, clicks, conversions, spend) of one row."""
+    rows = engine.fetch_rows(
+        f"SELECT impressions, clicks, conversions, spend FROM {TABLE} WHERE date = $d "
+        "AND campaign_id = $c AND channel = $ch AND attribution_model = $m",
+        {"d": day, "c": campaign, "ch": channel, "m": model},
+    )
+    assert len(rows) == 1
+    return tuple(rows[0])
 
 
 def test_each_models_weights_sum_to_one_per_purchase(

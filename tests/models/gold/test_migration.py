@@ -1,4 +1,5 @@
-"""Migration 0007 on a database that still has the spec's types: rows kept, applied once."""
+"""Migrations 0007 and 0009 on a database that still has the spec's types and columns: rows kept,
+each applied once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 from databank.engines import Engine
 from databank.engines.base import quote_table
 from databank.migrations.versions import v0007_gold_types as m
+from databank.migrations.versions import v0009_gold_counts as v0009
 from databank.schema.model import load_schema
 
 OLD_KEY = ("date", "campaign_id", "channel")
@@ -58,3 +60,48 @@ def test_0007_keeps_the_rows_and_applies_once(engine: Engine) -> None:
         "-99.99"
     )
     assert m.apply(engine) == []
+
+
+def test_0009_adds_the_count_columns_after_the_spec_ones(engine: Engine) -> None:
+    """On a table without them, 0009 adds each column once (rows kept, values null until the next
+    build); the runner logged one add_column per column; a second run changes nothing."""
+    expected_names = {
+        "gold.ces_kpi_satisfaction_scores": [
+            "rating_count", "rating_sum", "sentiment_count", "sentiment_sum", "nps_responses",
+            "nps_net_promoters", "support_contacts", "responded_contacts", "resolved_contacts",
+            "escalated_contacts", "timed_contacts", "resolution_seconds",
+        ],
+        "gold.neural_databank_agent_performance": ["timed_operations", "busy_seconds"],
+        "gold.scout_kpi_campaign_attribution": ["spend"],
+    }  # fmt: skip
+    logged = engine.fetch_rows(
+        "SELECT table_name, change_type, backward_compatible FROM meta.neural_schema_evolution "
+        "WHERE schema_version = '0009'"
+    )
+    assert sorted(logged) == sorted(
+        (table.split(".")[1], "add_column", True)
+        for table, names in expected_names.items()
+        for _ in names
+    )
+    for table, names in expected_names.items():
+        for name in names:
+            engine.execute(f"ALTER TABLE {quote_table(table)} DROP COLUMN {name}")
+    engine.execute(
+        f"INSERT INTO {quote_table(v0009.SATISFACTION)} (date, channel, interaction_type, "
+        "nps_score, total_interactions) VALUES (DATE '2025-03-01', 'survey', 'purchase', 50, 4)"
+    )
+    changes = v0009.apply(engine)
+    assert [(f"gold.{c.table_name}", c.change_type) for c in changes] == [
+        (table, "add_column") for table, names in expected_names.items() for _ in names
+    ]
+    for table, names in expected_names.items():
+        spec = [c.name for c in load_schema().table(table).columns]
+        assert list(engine.column_types(table)) == spec + names, table
+    types = engine.column_types(v0009.SATISFACTION)
+    assert types["rating_sum"].replace(" ", "").lower().endswith("(14,2)")
+    assert types["resolution_seconds"].lower() == "bigint"
+    row = engine.fetch_rows(
+        f"SELECT nps_score, total_interactions, nps_responses FROM {quote_table(v0009.SATISFACTION)}"
+    )
+    assert row == [(Decimal("50.00"), 4, None)]
+    assert v0009.apply(engine) == []

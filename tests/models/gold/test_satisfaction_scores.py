@@ -13,6 +13,14 @@ from models.gold.records import contact, feedback
 from models.gold.world import World
 
 TABLE = "gold.ces_kpi_satisfaction_scores"
+COUNTS = (
+    "support_contacts",
+    "responded_contacts",
+    "resolved_contacts",
+    "escalated_contacts",
+    "timed_contacts",
+    "resolution_seconds",
+)
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
 FEEDBACK = [
     feedback("F1", "2025-03-01T09:00:00Z", rating=5, nps=9, sentiment="0.5"),
@@ -90,6 +98,13 @@ def test_satisfaction_matches_python(engine: Engine, world: World, runner: Runne
     )  # fmt: skip
     assert tickets["avg_resolution_time"] == Decimal("8.94")  # (2.5 h + 20 min + 24 h) / 3
     assert got[(D3, "phone", "call")]["avg_resolution_time"] is None
+    # the counts behind the rates (0009): X1, X2 (updated) and X3, all answered, two resolved
+    assert [tickets[c] for c in COUNTS] == [3, 3, 2, 1, 3, 9000 + 1200 + 86400]
+    assert (promoters["nps_responses"], promoters["nps_net_promoters"]) == (3, 3)
+    assert (detractors["nps_responses"], detractors["nps_net_promoters"]) == (2, -2)
+    assert (promoters["rating_count"], promoters["rating_sum"]) == (3, Decimal("14.00"))
+    assert promoters["sentiment_sum"] == Decimal("0.650000") and promoters["support_contacts"] == 0
+    assert (tickets["rating_count"], tickets["nps_responses"]) == (0, 0)  # no feedback: 0, not null
 
 
 def test_nps_column_holds_both_extremes(engine: Engine) -> None:

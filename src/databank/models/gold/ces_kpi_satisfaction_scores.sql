@@ -19,6 +19,12 @@
 --   avg_resolution_time = mean hours from occurred_at to resolved_at over contacts with both,
 --   2 decimals. Rates have 4 decimals.
 -- Every average and rate is divided exactly (integers) and rounded once, half away from zero.
+-- * The counts and sums they are divided from (migration 0009; 0 when the group has none), so
+--   several rows combine exactly (sum / sum): rating_count and rating_sum (stars, 2 decimals),
+--   sentiment_count and sentiment_sum (6 decimals), nps_responses and nps_net_promoters
+--   (promoters - detractors), support_contacts and, of them, responded_contacts,
+--   resolved_contacts, escalated_contacts and timed_contacts (with both times), and
+--   resolution_seconds (their occurred_at -> resolved_at spans, each rounded to the second).
 --
 -- Incremental by date: every figure belongs to its own day (bronze partition_key is the UTC day of
 -- the event; silver's submission_date is the UTC day of submitted_at), so no lookback is needed.
@@ -156,5 +162,17 @@ SELECT
     ELSE (20000 * g.net_promoters + g.nps_responses) // (2 * NULLIF(g.nps_responses, 0))
   END * 0.01 AS nps_score,
   g.items AS total_interactions,
-  (20000 * g.escalated + g.contacts) // (2 * NULLIF(g.contacts, 0)) * 0.0001 AS escalation_rate
+  (20000 * g.escalated + g.contacts) // (2 * NULLIF(g.contacts, 0)) * 0.0001 AS escalation_rate,
+  g.ratings AS rating_count,
+  coalesce(g.rating_hundredths, 0) * 0.01 AS rating_sum,
+  g.sentiments AS sentiment_count,
+  coalesce(g.sentiment_millionths, 0) * 0.000001 AS sentiment_sum,
+  g.nps_responses,
+  g.net_promoters AS nps_net_promoters,
+  g.contacts AS support_contacts,
+  g.responded AS responded_contacts,
+  g.resolved AS resolved_contacts,
+  g.escalated AS escalated_contacts,
+  g.timed AS timed_contacts,
+  coalesce(g.seconds, 0) AS resolution_seconds
 FROM groups AS g

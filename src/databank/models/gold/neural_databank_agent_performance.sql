@@ -12,6 +12,9 @@
 -- * resource_utilization = busy seconds (sum of execution_time) / 86,400 seconds of the day,
 --   4 decimals; above 1 when operations overlap (several workers), capped at 9.9999.
 -- Every average and rate is divided exactly (integers) and rounded once, half away from zero.
+-- * timed_operations (operations that report an execution_time) and busy_seconds (their sum,
+--   6 decimals), migration 0009: avg_execution_time = busy_seconds / timed_operations, so
+--   several rows combine exactly.
 --
 -- Incremental by date: a log row belongs to its own day; no lookback is needed.
 MODEL (
@@ -64,5 +67,7 @@ SELECT
   (2 * d.micros + 10000 * d.timed) // (20000 * NULLIF(d.timed, 0)) * 0.01 AS avg_execution_time,
   d.errors AS error_count,
   (200 * d.total + d.hours) // (2 * d.hours) * 0.01 AS throughput_per_hour,
-  least((2 * d.micros + 8640000) // 17280000, 99999) * 0.0001 AS resource_utilization
+  least((2 * d.micros + 8640000) // 17280000, 99999) * 0.0001 AS resource_utilization,
+  d.timed AS timed_operations,
+  d.micros * 0.000001 AS busy_seconds
 FROM daily AS d

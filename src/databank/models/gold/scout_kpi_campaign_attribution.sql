@@ -25,8 +25,17 @@
 --   cost_per_acquisition = that day's spend on the row's channel / conversions (NULL without
 --   conversions or spend); return_on_ad_spend = revenue_attributed / that spend, 4 decimals
 --   (capped at 9999.9999). Both divide exactly (integer cents) and round once, half away from zero.
--- Rows: every (day, campaign, channel) with touches or attributed conversions, once per model;
--- the primary key includes attribution_model (migration 0007).
+-- * spend (migration 0009): that day's spend on the row's channel in whole cents: spent cents
+--   // (days x channels), plus one cent on the first (spent cents mod days x channels) days and
+--   channels (by day, then md5 of the channel), so a campaign's days add up to exactly its
+--   `spent`; 0.00 on the campaign's other days and channels (a conversion after the run); NULL
+--   when the campaign's spend cannot be spread (no spent, end date or channels).
+--   Like impressions it repeats on each model's row: add up one model's rows, never several.
+--   (cost_per_acquisition and return_on_ad_spend still divide the exact, unrounded share.)
+-- Rows: every (day, campaign, channel) with touches or attributed conversions, and every running
+-- day and channel of a campaign with spend on a day the data covers (a day with at least one
+-- touchpoint, of any campaign), once per model; the primary key includes attribution_model
+-- (migration 0007).
 --
 -- Incremental by date: a new sale updates its day; a new touch updates its own day and the days
 -- of the sales it now reaches (found through the SQL), so no lookback is needed. A changed
@@ -145,18 +154,6 @@ exposure AS (
   FROM touches AS x
   GROUP BY x.touch_date, x.campaign_id, x.channel
 ),
-keys AS (
-  SELECT c.date, c.campaign_id, c.channel, c.attribution_model FROM credits AS c
-  UNION
-  SELECT e.date, e.campaign_id, e.channel, m.attribution_model
-  FROM exposure AS e
-  CROSS JOIN (
-    SELECT 'last_touch' AS attribution_model
-    UNION ALL SELECT 'first_touch'
-    UNION ALL SELECT 'linear'
-    UNION ALL SELECT 'time_decay'
-  ) AS m
-),
 media AS (
   SELECT DISTINCT u.campaign_id, u.channel
   FROM (
@@ -177,6 +174,43 @@ spend AS (
   FROM silver.scout_clean_campaigns AS c
   JOIN media AS m ON m.campaign_id = c.campaign_id
   WHERE c.spent IS NOT NULL AND c.start_date IS NOT NULL AND c.end_date >= c.start_date
+),
+spend_days AS (
+  -- The same spend in whole cents: spent cents // (days x channels) on each running day and
+  -- channel, one cent more on the first (spent cents mod that) in order of day, then md5 of the
+  -- channel (hex digests sort alike under every collation), so a campaign's rows add up to
+  -- exactly its spent.
+  SELECT
+    s.campaign_id,
+    s.channel,
+    CAST(g.day AS DATE) AS date,
+    s.spent_cents // (s.days * s.channels) + CASE
+      WHEN row_number() OVER (PARTITION BY s.campaign_id ORDER BY g.day, md5(s.channel))
+        <= s.spent_cents % (s.days * s.channels)
+      THEN 1 ELSE 0
+    END AS cents
+  FROM spend AS s
+  CROSS JOIN generate_series(s.start_date, s.end_date, INTERVAL 1 DAY) AS g(day)
+),
+keys AS (
+  SELECT c.date, c.campaign_id, c.channel, c.attribution_model FROM credits AS c
+  UNION
+  SELECT u.date, u.campaign_id, u.channel, m.attribution_model
+  FROM (
+    SELECT e.date, e.campaign_id, e.channel FROM exposure AS e
+    UNION
+    -- spend alone makes a row only on a day the touch data covers: read through `touches`, a new
+    -- touch finds exactly the days it changes, and no row is made for days not yet recorded
+    SELECT d.date, d.campaign_id, d.channel
+    FROM spend_days AS d
+    JOIN (SELECT DISTINCT x.touch_date FROM touches AS x) AS v ON v.touch_date = d.date
+  ) AS u
+  CROSS JOIN (
+    SELECT 'last_touch' AS attribution_model
+    UNION ALL SELECT 'first_touch'
+    UNION ALL SELECT 'linear'
+    UNION ALL SELECT 'time_decay'
+  ) AS m
 )
 SELECT
   k.date,
@@ -192,7 +226,8 @@ SELECT
     WHEN s.spent_cents > 0
       THEN least((20000 * coalesce(c.cents, 0) * s.days * s.channels + s.spent_cents) // (2 * s.spent_cents), 99999999)
   END * 0.0001 AS return_on_ad_spend,
-  k.attribution_model
+  k.attribution_model,
+  CASE WHEN p.campaign_id IS NOT NULL THEN coalesce(d.cents, 0) * 0.01 END AS spend
 FROM keys AS k
 LEFT JOIN exposure AS e ON e.date = k.date AND e.campaign_id = k.campaign_id AND e.channel = k.channel
 LEFT JOIN credits AS c
@@ -201,3 +236,6 @@ LEFT JOIN credits AS c
 LEFT JOIN spend AS s
   ON s.campaign_id = k.campaign_id AND s.channel = k.channel
   AND k.date BETWEEN s.start_date AND s.end_date
+LEFT JOIN spend_days AS d
+  ON d.campaign_id = k.campaign_id AND d.channel = k.channel AND d.date = k.date
+LEFT JOIN (SELECT DISTINCT s.campaign_id FROM spend AS s) AS p ON p.campaign_id = k.campaign_id
