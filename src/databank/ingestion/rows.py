@@ -9,8 +9,10 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from databank.ingestion.contract import Contract
 from databank.ingestion.formats import utc_timestamp_text
-from databank.ingestion.prepare import Prepared
+from databank.ingestion.pii import Pseudonymiser
+from databank.ingestion.prepare import Prepared, prepare
 from databank.ingestion.source_types import BronzeLayout
 
 _S = pa.string()
@@ -77,6 +79,30 @@ def bronze_table(prepared: Prepared, layout: BronzeLayout, ctx: BatchContext) ->
         times = [utc_timestamp_text(r.get(layout.time_column)) or ctx.ingested_at for r in records]
         columns[layout.time_column] = pa.array(times, _S)
     return pa.table(columns)
+
+
+def prepare_batch(
+    records: Sequence[Any],
+    contract: Contract,
+    pseudo: Pseudonymiser,
+    layout: BronzeLayout,
+    ctx: BatchContext,
+    *,
+    quality_checks: bool,
+    fallback_date: str,
+) -> tuple[Prepared, pa.Table]:
+    """`prepare` a batch and build its bronze rows; the records themselves are then dropped."""
+    prepared = prepare(
+        records,
+        contract,
+        pseudo,
+        source_system=ctx.source_system,
+        quality_checks=quality_checks,
+        fallback_date=fallback_date,
+    )
+    data = bronze_table(prepared, layout, ctx)
+    prepared.records = []  # everything the commit needs is in the table now
+    return prepared, data
 
 
 def rejection_table(

@@ -31,9 +31,9 @@ from databank.ingestion.errors import (
     UnknownSourceTypeError,
 )
 from databank.ingestion.pii import Pseudonymiser, load_key
-from databank.ingestion.prepare import Prepared, prepare
+from databank.ingestion.prepare import Prepared
 from databank.ingestion.results import BatchResult, RecordError, ReplayResult
-from databank.ingestion.rows import BatchContext, bronze_table, rejection_table
+from databank.ingestion.rows import BatchContext, prepare_batch, rejection_table
 from databank.ingestion.source_types import LAYOUTS, SOURCE_TYPES, BronzeLayout
 from databank.settings import Settings
 
@@ -88,6 +88,7 @@ class _Job:
     """One prepared batch on its way to a commit, and (once settled) its outcome."""
 
     prepared: Prepared
+    data: pa.Table  # the bronze rows, in batch order
     layout: BronzeLayout
     ctx: BatchContext
     quality_checks: bool
@@ -170,15 +171,16 @@ class BronzeWriter:
         ctx = BatchContext(
             batch_id, source_type, source_system, schema_version, now.isoformat(sep=" ")
         )
-        prepared = prepare(
+        prepared, data = prepare_batch(
             records,
             contract,
             self.pseudonymiser,
-            source_system=source_system,
+            layout,
+            ctx,
             quality_checks=quality_checks,
             fallback_date=now.date().isoformat(),
         )
-        job = _Job(prepared, layout, ctx, quality_checks, started, in_transaction)
+        job = _Job(prepared, data, layout, ctx, quality_checks, started, in_transaction)
         if self.engine.capabilities.concurrent_processes:
             return self._commit_alone(job)
         return self._commit_grouped(job)
@@ -291,9 +293,7 @@ class BronzeWriter:
         keep = [i not in existing and i not in group_stored for i in prepared.ids]
         stored = sum(keep)
         if stored:
-            data = bronze_table(prepared, layout, ctx)
-            if stored < len(keep):
-                data = data.filter(pa.array(keep))
+            data = job.data if stored == len(keep) else job.data.filter(pa.array(keep))
             meta.add_table(table, data)
             group_stored.update(i for i, k in zip(prepared.ids, keep, strict=True) if k)
             rejections = rejection_table(prepared, keep, table, ctx)
