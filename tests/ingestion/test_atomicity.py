@@ -44,11 +44,12 @@ def batch() -> list[dict[str, Any]]:
     return [transaction(1), transaction(2, currency="XXXX"), transaction(3, coupon="WINTER")]
 
 
+@pytest.mark.parametrize("size", [3, 120], ids=["small-batch-insert", "arrow-append"])
 def test_append_failing_midway_leaves_nothing(
-    writer: BronzeWriter, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    writer: BronzeWriter, engine: Engine, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     before = counts(engine)
-    real_append = engine.append_arrow
+    real_append, real_execute = engine.append_arrow, engine.execute
     appended: list[str] = []
 
     def failing_append(table: str, data: pa.Table) -> int:
@@ -57,10 +58,22 @@ def test_append_failing_midway_leaves_nothing(
             raise Boom("disk full")
         return real_append(table, data)
 
+    def failing_execute(sql: str, params: Any = None) -> None:
+        if sql.startswith("INSERT INTO"):
+            table = sql.split()[2].replace('"', "")
+            appended.append(table)
+            if table == "meta.bronze_rejections":
+                raise Boom("disk full")
+        real_execute(sql, params)
+
     monkeypatch.setattr(engine, "append_arrow", failing_append)
+    monkeypatch.setattr(engine, "execute", failing_execute)
+    records = batch() + [transaction(100 + i) for i in range(size - 3)]
     with pytest.raises(Boom):
-        writer.write_batch("transactions", batch(), source_system="pos", batch_id="atomic-1")
-    assert appended == ["bronze.scout_raw_transactions", "meta.bronze_rejections"]
+        writer.write_batch("transactions", records, source_system="pos", batch_id="atomic-1")
+    monkeypatch.setattr(engine, "execute", real_execute)
+    watched = ["bronze.scout_raw_transactions", "meta.bronze_rejections"]
+    assert [t for t in appended if t in watched] == watched  # the fault came after the rows
     assert counts(engine) == before
     assert writer.batch_result("atomic-1") is None
     failure = engine.fetch_rows(
@@ -70,10 +83,11 @@ def test_append_failing_midway_leaves_nothing(
     assert len(failure) == 1 and failure[0][0] == "failed" and "Boom" in failure[0][1]
     # The same batch id goes through once the fault is gone.
     monkeypatch.setattr(engine, "append_arrow", real_append)
-    result = writer.write_batch("transactions", batch(), source_system="pos", batch_id="atomic-1")
-    assert (result.passed, result.failed, result.duplicates) == (2, 1, 0)
+    result = writer.write_batch("transactions", records, source_system="pos", batch_id="atomic-1")
+    assert (result.passed, result.failed, result.duplicates) == (size - 1, 1, 0)
     after = counts(engine)
-    assert after["bronze.scout_raw_transactions"] == 3 and after["meta.ingestion_batches"] == 1
+    assert after["bronze.scout_raw_transactions"] == size
+    assert after["meta.ingestion_batches"] == 1
 
 
 def test_in_transaction_failure_rolls_the_batch_back(writer: BronzeWriter, engine: Engine) -> None:

@@ -21,6 +21,7 @@ RAW_LOGS = "bronze.neural_databank_raw_logs"
 AGENT_ID = "bronze_writer"
 OWN_SOURCE_SYSTEM = "neural_databank"  # source_system of the writer's own raw_logs rows
 _FIELD_NAME_LIMIT = 200
+_SMALL = 50  # fewer rows than this go in as one INSERT … VALUES rather than an Arrow append
 
 
 def load_batch(engine: Engine, batch_id: str) -> BatchResult | None:
@@ -36,8 +37,8 @@ class PendingWrites:
 
     A group commit stores several batches in one transaction: their bronze rows go in as one
     Arrow append per table (DuckDB spends a few milliseconds per append whatever its size), and
-    their ledger and run-log rows as one multi-row INSERT per table (about a millisecond per
-    statement; an Arrow append would cost more for so few rows).
+    their ledger and run-log rows — and bronze rows of small batches — as one multi-row INSERT
+    per table (about a millisecond per statement: cheaper than an Arrow append for a few rows).
     """
 
     def __init__(self) -> None:
@@ -53,22 +54,30 @@ class PendingWrites:
         self._rows.setdefault(table, []).append(row)
 
     def write(self, engine: Engine) -> None:
-        """Write everything held (inside the caller's transaction), in the order first added."""
+        """Write everything held (inside the caller's transaction): Arrow rows first, by table."""
         for table, parts in self._tables.items():
-            engine.append_arrow(table, pa.concat_tables(parts, promote_options="default"))
+            data = pa.concat_tables(parts, promote_options="default")
+            if data.num_rows < _SMALL:
+                _insert_rows(engine, table, data.to_pylist())
+            else:
+                engine.append_arrow(table, data)
         for table, rows in self._rows.items():
-            columns = list(rows[0])
-            values = ", ".join(
-                "(" + ", ".join(f"$r{i}c{j}" for j in range(len(columns))) + ")"
-                for i in range(len(rows))
-            )
-            engine.execute(
-                f"INSERT INTO {quote_table(table)} ({', '.join(map(quote_ident, columns))}) "
-                f"VALUES {values}",
-                {f"r{i}c{j}": row[c] for i, row in enumerate(rows) for j, c in enumerate(columns)},
-            )
+            _insert_rows(engine, table, rows)
         self._tables.clear()
         self._rows.clear()
+
+
+def _insert_rows(engine: Engine, table: str, rows: list[dict[str, Any]]) -> None:
+    """One INSERT … VALUES statement for rows that all have the same keys."""
+    columns = list(rows[0])
+    values = ", ".join(
+        "(" + ", ".join(f"$r{i}c{j}" for j in range(len(columns))) + ")" for i in range(len(rows))
+    )
+    engine.execute(
+        f"INSERT INTO {quote_table(table)} ({', '.join(map(quote_ident, columns))}) "
+        f"VALUES {values}",
+        {f"r{i}c{j}": row[c] for i, row in enumerate(rows) for j, c in enumerate(columns)},
+    )
 
 
 def batch_row(result: BatchResult, table: str) -> dict[str, Any]:
