@@ -75,7 +75,21 @@ class Settings(BaseSettings):
     api_queue_worker: bool = Field(default=True, description="Process queued batches in-process.")
     api_queue_poll_seconds: float = Field(default=1.0, gt=0)
     api_serialize_writes: bool | None = Field(
-        default=None, description="One write at a time; None: on for DuckDB (one writer), off elsewhere."
+        default=None,
+        description="One write at a time; None: on for DuckDB (one writer), off elsewhere.",
+    )
+    transform_microbatch_delay_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="`databank serve` runs the models downstream of new bronze rows this many "
+        "seconds after the first new batch (micro-batches); 0 turns micro-batching off.",
+    )
+    transform_watermark_overlap_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="Incremental runs in `databank serve` re-read this many seconds before their "
+        "watermark, for batches that commit out of ingestion-time order; None: 0 when writes are "
+        "serialised (DuckDB), else 30.",
     )
 
     @field_validator("engine", mode="before")

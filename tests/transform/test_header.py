@@ -104,6 +104,15 @@ def test_dependencies_come_from_the_select_not_from_ctes() -> None:
             "lookback applies to kind incremental",
         ),
         ("MODEL (name gold.other); SELECT 1 AS a FROM silver.x", "does not match the file's place"),
+        (
+            "MODEL (kind incremental, partition_by d, partition_window 3); SELECT 1 AS d FROM silver.x",
+            "partition_window needs a partition_source",
+        ),
+        (
+            "MODEL (kind incremental, partition_by d, partition_source (silver.x.d), "
+            "partition_window -1); SELECT 1 AS d FROM silver.x",
+            "partition_window must be",
+        ),
         ("MODEL (tests (not_empty(a))); SELECT 1 AS a FROM silver.x", "unknown test 'not_empty'"),
         ("MODEL (tests (range(a))); SELECT 1 AS a FROM silver.x", "range needs min"),
         (

@@ -216,3 +216,41 @@ def test_a_failing_statement_leaves_table_and_watermark(
     assert snapshot(engine, SILVER, exclude=()) == before
     again = runner.run()  # the watermark did not move: the bad row is read again
     assert again.result(SILVER).status == "failed"
+
+
+def test_partition_window_rebuilds_the_days_a_source_day_feeds(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """Day d sums the sales of d-2 .. d: a late sale rebuilds its day and the two after, exactly
+    as a full rebuild would, reading only the source days those need."""
+    (models_dir / "gold" / "scout_kpi_product_performance.sql").unlink()
+    write_model(
+        models_dir,
+        GOLD,
+        """
+        MODEL (
+          kind incremental,
+          partition_by date,
+          partition_source (silver.scout_clean_transactions.transaction_date),
+          partition_window 2
+        );
+        SELECT CAST(t.transaction_date + CAST(g.k AS INTEGER) AS DATE) AS date, t.region, t.channel,
+          sum(t.amount) AS total_revenue, count(*) AS total_transactions
+        FROM silver.scout_clean_transactions AS t
+        CROSS JOIN generate_series(0, 2) AS g(k)
+        GROUP BY CAST(t.transaction_date + CAST(g.k AS INTEGER) AS DATE), t.region, t.channel
+        """,
+    )
+    runner = Runner(engine, models_dir)
+    for day in range(1, 10):
+        bronze.add(f"t{day}", f"2025-03-0{day}", f"{day}.00")
+    runner.run()
+    bronze.add("late", "2025-03-04", "100.00")
+    report = runner.run()
+    assert report.result(GOLD).mode == "incremental"
+    assert report.result(GOLD).partition_values == [date(2025, 3, d) for d in (4, 5, 6)]
+    assert _gold(engine)[(date(2025, 3, 6), "north", "online")] == (Decimal("115.00"), 4)
+    assert _gold(engine)[(date(2025, 3, 7), "north", "online")] == (Decimal("18.00"), 3)
+    incremental = snapshot(engine, GOLD)
+    runner.run(full_refresh=True)
+    assert snapshot(engine, GOLD) == incremental

@@ -72,3 +72,29 @@ def test_notifications_within_the_delay_make_one_batch(
         assert batcher.wait_idle(30) and batcher.runs == 1
     finally:
         batcher.stop()
+
+
+def test_a_failed_batch_is_tried_again(engine: Engine, runner: Runner, bronze: Bronze) -> None:
+    """An engine error in a batch (a write conflict, say) does not leave gold stale."""
+    bronze.add("t1", "2025-01-01", "10.00")
+    runner.run()
+    calls: list[str] = []
+    real_run = runner.run
+
+    def flaky_run(*args: object, **options: object) -> object:
+        calls.append("run")
+        if len(calls) == 1:
+            raise RuntimeError("transaction conflict")
+        return real_run(*args, **options)  # type: ignore[arg-type]
+
+    runner.run = flaky_run  # type: ignore[method-assign]
+    batcher = MicroBatcher(lambda: runner, delay=0.1, listen=False)  # a factory: made on first use
+    batcher.start()
+    try:
+        bronze.add("t2", "2025-01-01", "5.00")
+        batcher.notify(BRONZE)
+        assert _wait_for(lambda: _revenue(engine) == Decimal("15.00"))
+        assert batcher.wait_idle(20)
+        assert calls == ["run", "run"] and batcher.runs == 1 and batcher.last_error is None
+    finally:
+        batcher.stop()

@@ -16,9 +16,11 @@ from databank.api import routes
 from databank.api.errors import install_error_handlers
 from databank.api.limits import BodyLimitMiddleware
 from databank.api.service import IngestionService
+from databank.api.transform_jobs import JobManager, app_runner
 from databank.api.worker import QueueWorker
 from databank.auth import KeyStore
 from databank.context import Databank
+from databank.transform.microbatch import MicroBatcher
 
 logger = logging.getLogger(__name__)
 NO_AUTH_WARNING = (
@@ -28,7 +30,7 @@ NO_AUTH_WARNING = (
 
 
 def _start(app: FastAPI) -> None:
-    """Open the engine, bring the schema up to date, start the queue worker."""
+    """Open the engine, bring the schema up to date, start the queue worker and micro-batcher."""
     bank: Databank = app.state.bank
     if app.state.migrate:
         applied = bank.init()
@@ -52,6 +54,13 @@ def _start(app: FastAPI) -> None:
         service.on_enqueued = worker.notify
         app.state.worker = worker
         worker.start()
+    delay = bank.settings.transform_microbatch_delay_seconds
+    if delay > 0:
+        # Gold follows bronze: the writer announces each commit, the batcher runs what depends
+        # on it `delay` seconds later, on the runner the transformation API uses (one at a time).
+        batcher = MicroBatcher(lambda: app_runner(app.state, bank), delay)
+        app.state.microbatcher = batcher
+        batcher.start()
     if not bank.settings.api_auth:
         logger.warning(NO_AUTH_WARNING)
 
@@ -61,6 +70,14 @@ def _stop(app: FastAPI) -> None:
     if worker is not None:
         worker.stop()
         app.state.worker = None
+    batcher: MicroBatcher | None = getattr(app.state, "microbatcher", None)
+    if batcher is not None:
+        batcher.stop(timeout=300)
+        app.state.microbatcher = None
+    jobs: JobManager | None = getattr(app.state, "transform_jobs", None)
+    if jobs is not None:
+        jobs.close()
+        app.state.transform_jobs = None
     if app.state.owns_bank:
         app.state.bank.close()
 
@@ -77,8 +94,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(bank: Databank | None = None, *, migrate: bool = True) -> FastAPI:
     """The API application; every router in `databank.api.routes` is included.
 
-    At start-up it migrates the schema (unless `migrate` is False), and starts the worker that
-    processes queued batches (unless `settings.api_queue_worker` is False).
+    At start-up it migrates the schema (unless `migrate` is False), starts the worker that
+    processes queued batches (unless `settings.api_queue_worker` is False), and the micro-batcher
+    that keeps silver and gold fresh (unless `settings.transform_microbatch_delay_seconds` is 0).
     """
     app = FastAPI(
         title="Neural DataBank",

@@ -13,7 +13,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -21,8 +21,51 @@ from databank.engines.base import Engine
 from databank.transform.report import RunReport
 from databank.transform.runner import Runner
 
+if TYPE_CHECKING:
+    from databank.context import Databank
+
 log = logging.getLogger(__name__)
 _KEEP = 1000  # finished jobs kept in memory; older ones are read back from the run log
+_state_lock = threading.Lock()
+
+
+def app_runner(state: Any, bank: Databank) -> Runner:
+    """The application's one model runner (made on first use), shared by jobs and micro-batches.
+
+    One runner per application, and runs serialised per engine inside it: an explicit trigger
+    while a micro-batch runs waits for it, then finds its models up to date or continues them.
+    """
+    with _state_lock:
+        runner: Runner | None = getattr(state, "runner", None)
+        if runner is None:
+            runner = state.runner = Runner.from_bank(
+                bank, watermark_overlap=watermark_overlap(bank)
+            )
+        return runner
+
+
+def app_jobs(state: Any, runner: Runner) -> JobManager:
+    """The application's job manager (made on first use)."""
+    with _state_lock:
+        jobs: JobManager | None = getattr(state, "transform_jobs", None)
+        if jobs is None:
+            jobs = state.transform_jobs = JobManager(runner, runner.engine)
+        return jobs
+
+
+def watermark_overlap(bank: Databank) -> float:
+    """Seconds incremental runs re-read below their watermark in this server.
+
+    Bronze batches stamp `ingested_at` before they commit; without one write at a time a batch
+    stamped earlier can commit after a later one that a run already read past.
+    """
+    settings = bank.settings
+    if settings.transform_watermark_overlap_seconds is not None:
+        return settings.transform_watermark_overlap_seconds
+    serialized = settings.api_serialize_writes
+    if serialized is None:
+        serialized = not bank.engine.capabilities.concurrent_processes
+    return 0.0 if serialized else 30.0
 
 
 @dataclass

@@ -121,6 +121,49 @@ def check_sql(check: Check, table: str, scope: Scope | None) -> tuple[str, dict[
     raise ModelDefinitionError(f"cannot compile test {check.metric_name}")
 
 
+ROW_CHECKS = ("not_null", "accepted_values", "range")  # a condition on one row: one scan for all
+
+
+def row_condition(check: Check, tag: str) -> tuple[str, dict[str, Any]]:
+    """SQL true for a row that breaks a row-level `check`; parameters named after `tag`."""
+    col = quote_ident(check.columns[0])
+    if check.kind == "not_null":
+        return f"{col} IS NULL", {}
+    params: dict[str, Any] = {}
+    if check.kind == "accepted_values":
+        marks = []
+        for i, value in enumerate(check.values):
+            params[f"{tag}_{i}"] = value
+            marks.append(f"${tag}_{i}")
+        return f"({col} IS NOT NULL AND {col} NOT IN ({', '.join(marks)}))", params
+    bounds = []
+    if check.min is not None:
+        params[f"{tag}_min"] = check.min
+        bounds.append(f"{col} < ${tag}_min")
+    if check.max is not None:
+        params[f"{tag}_max"] = check.max
+        bounds.append(f"{col} > ${tag}_max")
+    return f"({' OR '.join(bounds) or 'FALSE'})", params
+
+
+def count_row_failures(
+    engine: Engine, checks: Sequence[Check], table: str, scope: Scope | None
+) -> tuple[list[int], int]:
+    """Rows breaking each row-level check, and the rows in scope: one query for them all."""
+    params: dict[str, Any] = dict(scope.params) if scope else {}
+    sums = []
+    for i, check in enumerate(checks):
+        condition, extra = row_condition(check, f"_c{i}")
+        params.update(extra)
+        sums.append(f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)")
+    where = f" WHERE {scope.condition}" if scope else ""
+    row = engine.fetch_rows(
+        f"SELECT count(*), {', '.join(sums)} FROM {quote_table(table)} AS _t{where}",
+        params or None,
+    )[0]
+    return [int(v or 0) for v in row[1:]], int(row[0] or 0)
+
+
 def run_checks(
     engine: Engine,
     checks: Sequence[Check],
@@ -130,17 +173,26 @@ def run_checks(
 ) -> list[CheckResult]:
     """Evaluate `checks` on `table` (within `scope`).
 
-    A `unique` test on a column set in `enforced` (a primary key or unique constraint the engine
+    Row-level tests (not_null, accepted_values, range) are counted together in one scan. A
+    `unique` test on a column set in `enforced` (a primary key or unique constraint the engine
     enforces on `table`) passes without a query: a duplicate could not have been written.
     """
     results = []
     total: int | None = None
+    row_checks = [c for c in checks if c.kind in ROW_CHECKS]
+    counted: dict[int, int] = {}
+    if row_checks:
+        failures, total = count_row_failures(engine, row_checks, table, scope)
+        counted = {id(c): n for c, n in zip(row_checks, failures, strict=True)}
     for check in checks:
         if check.kind == "unique" and tuple(check.columns) in enforced:
             results.append(CheckResult(check, 0.0, float(check.max_failures), "pass"))
             continue
-        sql, params = check_sql(check, table, scope)
-        failing = float(engine.fetch_value(sql, params or None) or 0)
+        if id(check) in counted:
+            failing = float(counted[id(check)])
+        else:
+            sql, params = check_sql(check, table, scope)
+            failing = float(engine.fetch_value(sql, params or None) or 0)
         allowed = float(check.max_failures)
         if check.max_rate is not None:
             if total is None:

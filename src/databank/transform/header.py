@@ -42,6 +42,7 @@ KEYS = (
     "grain",
     "watermark",
     "partition_source",
+    "partition_window",
     "tests",
     "description",
 )
@@ -124,6 +125,8 @@ def _build(
         ) from None
     lookback_expr = value("lookback")
     lookback = _integer(lookback_expr, where, "lookback") if lookback_expr is not None else 0
+    window_expr = value("partition_window")
+    window = _integer(window_expr, where, "partition_window") if window_expr is not None else 0
     partition = value("partition_by")
     description = value("description")
     model = Model(
@@ -136,6 +139,7 @@ def _build(
         grain=_names(value("grain")),
         watermarks=_columns_by_table(value("watermark"), where, "watermark"),
         partition_sources=_columns_by_table(value("partition_source"), where, "partition_source"),
+        partition_window=window,
         checks=parse_checks(text, props["tests"], where) if "tests" in props else (),
         description=description.name if isinstance(description, exp.Literal) else "",
     )
@@ -155,6 +159,10 @@ def validate(model: Model, where: str) -> None:
         raise ModelDefinitionError(f"{where}: lookback must be 0 or more partitions")
     if model.partition_sources and model.kind is not Kind.INCREMENTAL:
         raise ModelDefinitionError(f"{where}: partition_source applies to kind incremental only")
+    if model.partition_window < 0:
+        raise ModelDefinitionError(f"{where}: partition_window must be 0 or more partitions")
+    if model.partition_window and not model.partition_sources:
+        raise ModelDefinitionError(f"{where}: partition_window needs a partition_source")
 
 
 def _with_sql(model: Model, body: str, where: str) -> Model:

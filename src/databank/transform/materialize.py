@@ -140,11 +140,14 @@ class Materializer(UpsertMixin):
             target_cond, params = temp_condition([column], PARTS), {}
             model_cond = temp_condition([column], PARTS, "_m")
         rebuild = self._rebuild_sql(c, values)
+        read_params = dict(params)
+        if model.partition_window and model.partition_sources:
+            read_params.update(self._window_bounds(c, column))
         engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
         engine.execute(
             f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
             f"SELECT {c.casts()} FROM ({rebuild}) AS _m WHERE {model_cond}",
-            params,
+            read_params,
         )
         rows = count(engine, model.name, target_cond, params)
         checks = run_checks(
@@ -166,6 +169,16 @@ class Materializer(UpsertMixin):
         for i, interval in enumerate(changed):
             params.update(interval_params(i, interval))
             source_column = model.partition_sources.get(interval.source_table)
+            if source_column is not None and model.partition_window:
+                # partition p reads source partitions p - window .. p: source p feeds p .. p + window
+                parts.append(
+                    f"SELECT CAST(CAST({quote_ident(source_column)} AS {kind}) "
+                    f"+ CAST(_g.k AS INTEGER) AS {kind}) AS k0 "
+                    f"FROM {quote_table(interval.source_table)} "
+                    f"CROSS JOIN generate_series(0, {int(model.partition_window)}) AS _g(k) "
+                    f"WHERE {interval_sql(i, interval)}"
+                )
+                continue
             if source_column is not None:
                 parts.append(
                     f"SELECT CAST({quote_ident(source_column)} AS {kind}) AS k0 "
@@ -204,7 +217,14 @@ class Materializer(UpsertMixin):
             return c.select_sql
         tree = c.tree
         for table, column in model.partition_sources.items():
-            if values is None:
+            if model.partition_window:
+
+                def condition(column: str = column) -> exp.Expr:
+                    return exp.and_(
+                        exp.GTE(this=exp.column(column), expression=placeholder("_wlo")),
+                        exp.LTE(this=exp.column(column), expression=placeholder("_whi")),
+                    )
+            elif values is None:
 
                 def condition(column: str = column) -> exp.Expr:
                     return exp.column(column).isin(exp.select("k0").from_(PARTS))
@@ -222,6 +242,15 @@ class Materializer(UpsertMixin):
 
             tree = narrow(tree, table, condition)
         return self.compiler.sql(tree, model.name)
+
+    def _window_bounds(self, c: Compiled, column: str) -> dict[str, Any]:
+        """The source partitions the touched ones read: (min - window, max), as parameters."""
+        kind = c.info.types[column]
+        low, high = self.engine.fetch_rows(
+            f"SELECT CAST(min(k0) - {int(c.model.partition_window)} AS {kind}), max(k0) "
+            f"FROM {PARTS}"
+        )[0]
+        return {"_wlo": low, "_whi": high}
 
     def _widen(self, c: Compiled, column: str) -> None:
         family = c.info.family(column)

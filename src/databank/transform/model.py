@@ -68,6 +68,7 @@ class Model:
     grain: tuple[str, ...] = ()  # what one row stands for (explain keys, key-move detection)
     watermarks: Mapping[str, str] = field(default_factory=dict)  # upstream → ingestion-time column
     partition_sources: Mapping[str, str] = field(default_factory=dict)  # upstream → partition col
+    partition_window: int = 0  # partition p reads partition_source partitions p - window .. p
     checks: tuple[Check, ...] = ()
     depends_on: tuple[str, ...] = ()  # upstream tables, from the SQL or the Python registration
     description: str = ""

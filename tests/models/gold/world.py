@@ -90,6 +90,7 @@ class World:
                     "region": r.get("region"),
                     "payment_method": r.get("payment_method"),
                     "source_bronze_id": ids[r["transaction_id"]],
+                    "quantity": abs(int(r["quantity"])) if r.get("quantity") is not None else 1,
                 }
                 for r in records
             ],

@@ -89,3 +89,16 @@ def test_the_sql_uses_the_reporting_currency() -> None:
     sql = (default_models_dir() / "silver" / "scout_clean_transactions.sql").read_text()
     assert REPORTING_CURRENCY == "EUR"
     assert f"'{REPORTING_CURRENCY}' AS currency" in sql
+
+
+def test_quantity_is_carried_as_units(bank: Databank, engine: Engine, runner: Runner) -> None:
+    """Migration 0008: silver keeps the line's units, |quantity|, 1 when the record has none."""
+    refund = _tx("Q2", "2024-03-15T11:00:00Z", -20, quantity=-2)  # units sent negative
+    sales = [
+        _tx("Q1", "2024-03-15T10:00:00Z", 30, quantity=3),
+        _tx("Q3", "2024-03-15T12:00:00Z", 10),
+    ]
+    write(bank, "transactions", [*sales, refund])
+    ok(runner.run())
+    got = rows(engine, TX, "transaction_id")
+    assert {t: r["quantity"] for t, r in got.items()} == {"Q1": 3, "Q2": 2, "Q3": 1}

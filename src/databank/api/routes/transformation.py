@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -11,12 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from databank.api.deps import get_bank, require_scope
 from databank.api.errors import ApiError
-from databank.api.transform_jobs import JobManager
+from databank.api.transform_jobs import JobManager, app_jobs, app_runner
 from databank.auth import Principal
 from databank.transform.runner import Runner
 
 router = APIRouter(tags=["transformation"])
-_lock = threading.Lock()
 
 
 class TransformationRequest(BaseModel):
@@ -37,23 +35,13 @@ class ViewRefreshRequest(BaseModel):
 
 
 def get_runner(request: Request) -> Runner:
-    """The application's model runner (made on first use)."""
-    state = request.app.state
-    with _lock:
-        if getattr(state, "runner", None) is None:
-            state.runner = Runner.from_bank(get_bank(request))
-    runner: Runner = state.runner
-    return runner
+    """The application's model runner (the one micro-batches use too)."""
+    return app_runner(request.app.state, get_bank(request))
 
 
 def get_jobs(request: Request, runner: Runner = Depends(get_runner)) -> JobManager:
     """The application's job manager (made on first use)."""
-    state = request.app.state
-    with _lock:
-        if getattr(state, "transform_jobs", None) is None:
-            state.transform_jobs = JobManager(runner, runner.engine)
-    jobs: JobManager = state.transform_jobs
-    return jobs
+    return app_jobs(request.app.state, runner)
 
 
 def resolve_model(runner: Runner, name: str) -> str:

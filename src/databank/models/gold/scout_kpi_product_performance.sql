@@ -2,8 +2,7 @@
 -- Definitions (also in docs/definitions.md, "Gold"):
 --
 -- * Sales and refunds as in the revenue table (silver amount > 0 / < 0), on their own day.
---   Units come from the bronze record's `quantity` (absolute value; 1 when absent), because
---   silver keeps no quantity: the row is joined to its bronze record by source_bronze_id.
+--   Units are silver's quantity (the bronze record's `quantity`, absolute value; 1 when absent).
 -- * revenue = sales minus refunds of the product that day (net), reporting currency.
 -- * units_sold = units of the sales; return_rate = units refunded that day / units_sold,
 --   4 decimals (NULL without units sold; capped at 9.9999).
@@ -20,13 +19,16 @@
 -- * demand_forecast = the average daily units sold over the 28 days before the row's day (days
 --   without sales count as 0), 2 decimals: a naive trailing-average forecast (platinum forecasts).
 --
--- Incremental by date. A day's units feed the forecasts of the next 28 days, and those days are
--- rows of the same sales, so new sales rebuild their day and its horizon (found through the SQL);
--- no lookback is needed. A changed product (margin, category) rebuilds the product's days, a new
--- stock snapshot every day (the stock carries forward).
+-- Incremental by date. A day's row depends on the transactions of that day and the 28 days before
+-- it (units, the forecast window, the sale day whose horizon holds it), and on nothing later:
+-- `partition_window 28` says so, so new transactions of day D rebuild D .. D+28 reading only the
+-- transactions of D-28 .. D+28 (no lookback needed). A changed product (margin, category)
+-- rebuilds the product's days, a new stock snapshot every day (the stock carries forward).
 MODEL (
   kind incremental,
   partition_by date,
+  partition_source (silver.scout_clean_transactions.transaction_date),
+  partition_window 28,
   grain (date, product_id),
   tests (
     not_null(date, product_id, revenue, units_sold, stock_out_days),
@@ -44,9 +46,8 @@ WITH lines AS (
     t.transaction_date AS date,
     t.product_id,
     t.amount,
-    coalesce(abs(TRY_CAST(b.transaction_data ->> 'quantity' AS INTEGER)), 1) AS units
+    coalesce(t.quantity, 1) AS units
   FROM silver.scout_clean_transactions AS t
-  LEFT JOIN bronze.scout_raw_transactions AS b ON b.id = t.source_bronze_id
   WHERE t.product_id IS NOT NULL AND t.transaction_date IS NOT NULL AND t.amount IS NOT NULL
 ),
 daily AS (

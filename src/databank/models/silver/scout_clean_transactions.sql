@@ -23,6 +23,8 @@
 --   own customer id (an orphan until its customer record arrives; the relationships test warns).
 -- * id: the bronze id of the chosen version (= source_bronze_id): the row is that version, clean.
 -- * data_quality_score: bronze quality_score of the chosen version.
+-- * quantity (added by migration 0008, not in the spec): the units of the line, the absolute value
+--   of the record's integer `quantity`, 1 when absent or not an integer (refunds count positive).
 -- * Incremental by transaction_date: a run replaces the days that new bronze rows (or changed
 --   exchange rates / customer mappings) touch, plus the day before each (lookback 1); a late record
 --   therefore updates its own day, and a transaction whose date changed leaves its old day.
@@ -72,7 +74,7 @@ fields AS (
     json_extract_string(l.d, [
       '$.transaction_id', '$.customer_id', '$.customer_email', '$.product_id', '$.campaign_id',
       '$.currency', '$.channel', '$.region', '$.payment_method', '$.transaction_type',
-      '$.amount', '$.discount_applied', '$.tax_amount'
+      '$.amount', '$.discount_applied', '$.tax_amount', '$.quantity'
     ]) AS f
   FROM latest AS l
 ),
@@ -93,7 +95,8 @@ typed AS (
     (coalesce(x.f[10], 'sale') = 'refund' OR CAST(x.f[11] AS DECIMAL(18, 2)) < 0) AS is_refund,
     CAST(CAST(x.f[11] AS DECIMAL(18, 2)) * 100 AS BIGINT) AS amount_cents,
     CAST(CAST(x.f[12] AS DECIMAL(18, 2)) * 100 AS BIGINT) AS discount_cents,
-    CAST(CAST(x.f[13] AS DECIMAL(18, 2)) * 100 AS BIGINT) AS tax_cents
+    CAST(CAST(x.f[13] AS DECIMAL(18, 2)) * 100 AS BIGINT) AS tax_cents,
+    coalesce(abs(TRY_CAST(x.f[14] AS INTEGER)), 1) AS quantity
   FROM fields AS x
 ),
 signed AS (
@@ -155,5 +158,6 @@ SELECT
     ) * 0.01
   END AS tax_amount,
   c.quality_score AS data_quality_score,
-  c.bronze_id AS source_bronze_id
+  c.bronze_id AS source_bronze_id,
+  c.quantity
 FROM converted AS c

@@ -1,0 +1,36 @@
+"""0008: `silver.scout_clean_transactions.quantity`, the units of the transaction line.
+
+The spec's silver table keeps no quantity, so gold product performance had to read every bronze
+payload again for it. Silver now carries it (docs/definitions.md, "Silver"): a backward-compatible
+`add_column` (existing columns keep their names, types and order). The model's SQL changed with
+it, so the next run rebuilds silver transactions in full and fills the column.
+"""
+
+from __future__ import annotations
+
+from databank.engines.base import Engine, quote_ident, quote_table
+from databank.migrations.model import Change, Migration
+
+TABLE = "silver.scout_clean_transactions"
+
+
+def apply(engine: Engine) -> list[Change]:
+    """Add `quantity integer` unless it is there."""
+    if "quantity" in engine.column_types(TABLE):
+        return []
+    script = f"ALTER TABLE {quote_table(TABLE)} ADD COLUMN {quote_ident('quantity')} INTEGER"
+    engine.execute(script)
+    return [
+        Change(
+            "scout_clean_transactions",
+            "silver",
+            "add_column",
+            "add quantity integer: the units of the line (absolute value of the bronze "
+            "record's quantity, 1 when absent), so gold need not re-read bronze for it",
+            script + ";",
+            backward_compatible=True,
+        )
+    ]
+
+
+MIGRATION = Migration(version="0008", name="silver_quantity", apply=apply)

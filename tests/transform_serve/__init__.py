@@ -1,0 +1,1 @@
+"""Micro-batches in a running `databank serve`: gold follows bronze without a trigger."""
