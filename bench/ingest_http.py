@@ -34,8 +34,12 @@ import orjson
 from fastapi import Request, Response
 
 PG_ADMIN = os.environ.get("DATABANK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-TARGETS = {"duckdb_records_per_s": 120_000, "postgres_records_per_s": 50_000,
-           "batch_p99_ms": 150, "single_record_p99_ms": 20}
+TARGETS = {
+    "duckdb_records_per_s": 120_000,
+    "postgres_records_per_s": 50_000,
+    "batch_p99_ms": 150,
+    "single_record_p99_ms": 20,
+}
 PATH = "/api/v1/ingestion/bronze/transactions"
 
 
@@ -49,15 +53,29 @@ def free_port() -> int:
 def body_template(size: int) -> bytes:
     """A batch body with `@@B@@` where the batch number goes (unique transaction ids per batch)."""
     records = [
-        {"transaction_id": f"t@@B@@_{i}", "customer_id": f"cust_{i % 997}", "product_id": f"p_{i % 101}",
-         "timestamp": f"2025-01-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
-         "amount": round(1 + (i % 5000) * 0.17, 2), "currency": "EUR", "quantity": 1 + i % 4,
-         "channel": "online", "region": "north", "payment_method": "card",
-         "customer_email": f"c{i % 997}@example.com"}
+        {
+            "transaction_id": f"t@@B@@_{i}",
+            "customer_id": f"cust_{i % 997}",
+            "product_id": f"p_{i % 101}",
+            "timestamp": f"2025-01-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+            "amount": round(1 + (i % 5000) * 0.17, 2),
+            "currency": "EUR",
+            "quantity": 1 + i % 4,
+            "channel": "online",
+            "region": "north",
+            "payment_method": "card",
+            "customer_email": f"c{i % 997}@example.com",
+        }
         for i in range(size)
     ]
-    return orjson.dumps({"source_system": "bench", "schema_version": "1.0.0", "data_batch": records,
-                         "quality_checks": True})
+    return orjson.dumps(
+        {
+            "source_system": "bench",
+            "schema_version": "1.0.0",
+            "data_batch": records,
+            "quality_checks": True,
+        }
+    )
 
 
 class Process:
@@ -68,7 +86,9 @@ class Process:
         self.url = f"http://127.0.0.1:{port}"
         self.log = cwd / f"server-{port}.log"
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -98,19 +118,40 @@ def serve(engine_url: str, workdir: Path, **env: str) -> tuple[Process, dict[str
         migrate(engine)
         _, key = KeyStore(engine).create(["ingest", "read"], name="bench")
     port = free_port()
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith("DATABANK_") and k != "PYTHONDONTWRITEBYTECODE"}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DATABANK_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     proc = Process(
-        [sys.executable, "-m", "databank.cli.main", "serve", "--port", str(port), "--log-level", "warning"],
-        {**base, "DATABANK_ENGINE": engine_url, "DATABANK_DATA_DIR": str(workdir),
-         "DATABANK_PII_KEY": "bench-pseudonymisation-key",
-         # Ingestion alone: the micro-batcher would run silver/gold on the same two cores.
-         "DATABANK_TRANSFORM_MICROBATCH_DELAY_SECONDS": "0", **env}, port, workdir,
+        [
+            sys.executable,
+            "-m",
+            "databank.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        {
+            **base,
+            "DATABANK_ENGINE": engine_url,
+            "DATABANK_DATA_DIR": str(workdir),
+            "DATABANK_PII_KEY": "bench-pseudonymisation-key",
+            # Ingestion alone: the micro-batcher would run silver/gold on the same two cores.
+            "DATABANK_TRANSFORM_MICROBATCH_DELAY_SECONDS": "0",
+            **env,
+        },
+        port,
+        workdir,
     )
     return proc, {"Authorization": f"Bearer {key}"}
 
 
-def load(url: str, headers: dict[str, str], clients: int, batch: int, duration: float) -> dict[str, Any]:
+def load(
+    url: str, headers: dict[str, str], clients: int, batch: int, duration: float
+) -> dict[str, Any]:
     """`clients` threads posting batches for `duration` s: records/s and latency percentiles."""
     template = body_template(batch)
     counter = iter(range(10**9))
@@ -121,7 +162,9 @@ def load(url: str, headers: dict[str, str], clients: int, batch: int, duration: 
     stop_at = time.perf_counter() + duration
 
     def client() -> None:
-        with httpx.Client(timeout=60, headers={**headers, "Content-Type": "application/json"}) as http:
+        with httpx.Client(
+            timeout=60, headers={**headers, "Content-Type": "application/json"}
+        ) as http:
             while time.perf_counter() < stop_at:
                 with lock:
                     number = next(counter)
@@ -167,8 +210,11 @@ def single_records(url: str, headers: dict[str, str], count: int) -> dict[str, A
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 raise RuntimeError(response.text)
-    return {"requests": count, "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-            "p99_ms": round(percentile(latencies, 99) * 1000, 2)}
+    return {
+        "requests": count,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+    }
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -183,21 +229,37 @@ def machine() -> dict[str, Any]:
     """What ran the benchmark (load average included: other work on the box skews figures)."""
     import duckdb
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "duckdb": duckdb.__version__,
-            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "load_average_at_start": os.getloadavg()}
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "duckdb": duckdb.__version__,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "load_average_at_start": os.getloadavg(),
+    }
 
 
-def scenario(name: str, url: str, headers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+def scenario(
+    name: str, url: str, headers: dict[str, str], args: argparse.Namespace
+) -> dict[str, Any]:
     """Warm up, then the sustained load and the single-record latencies."""
     load(url, headers, 1, args.batch, 1.0)
     result = {"scenario": name, **load(url, headers, args.clients, args.batch, args.duration)}
     result["single_record"] = single_records(url, headers, args.singles)
-    print(f"{name}: {result['records_per_s']:,} records/s, batch p99 {result['batch_p99_ms']} ms, "
-          f"single p99 {result['single_record']['p99_ms']} ms", file=sys.stderr)
+    print(
+        f"{name}: {result['records_per_s']:,} records/s, batch p99 {result['batch_p99_ms']} ms, "
+        f"single p99 {result['single_record']['p99_ms']} ms",
+        file=sys.stderr,
+    )
     return result
 
 
@@ -219,9 +281,13 @@ def run_baseline_server(port: int, db: str) -> None:
         rows = body["data_batch"]
         cur = getattr(local, "cur", None) or con.cursor()
         local.cur = cur
-        table = pa.table({"id": [str(uuid.uuid4()) for _ in rows],
-                          "source_system": [body["source_system"]] * len(rows),
-                          "data": [orjson.dumps(r).decode() for r in rows]})
+        table = pa.table(
+            {
+                "id": [str(uuid.uuid4()) for _ in rows],
+                "source_system": [body["source_system"]] * len(rows),
+                "data": [orjson.dumps(r).decode() for r in rows],
+            }
+        )
         cur.register("incoming", table)
         cur.execute("INSERT INTO raw SELECT id::UUID, source_system, data FROM incoming")
         cur.unregister("incoming")
@@ -247,8 +313,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--singles", type=int, default=500, help="single-record requests")
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--only", choices=["duckdb", "duckdb-unserialised", "postgres", "baseline"], action="append")
-    parser.add_argument("--baseline-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", choices=["duckdb", "duckdb-unserialised", "postgres", "baseline"], action="append"
+    )
+    parser.add_argument(
+        "--baseline-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.baseline_server:
         run_baseline_server(int(args.baseline_server[0]), args.baseline_server[1])
@@ -256,26 +326,52 @@ def main() -> None:
     wanted = set(args.only or ["duckdb", "postgres", "baseline"])
     if args.skip_postgres:
         wanted.discard("postgres")
-    report: dict[str, Any] = {"benchmark": "ingest_http", "machine": machine(), "targets": TARGETS,
-                              "settings": vars(args), "results": []}
+    report: dict[str, Any] = {
+        "benchmark": "ingest_http",
+        "machine": machine(),
+        "targets": TARGETS,
+        "settings": vars(args),
+        "results": [],
+    }
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
         if "baseline" in wanted:
             port = free_port()
-            proc = Process([sys.executable, __file__, "--baseline-server", str(port), str(work / "base.duckdb")],
-                           dict(os.environ), port, work)
+            proc = Process(
+                [
+                    sys.executable,
+                    __file__,
+                    "--baseline-server",
+                    str(port),
+                    str(work / "base.duckdb"),
+                ],
+                dict(os.environ),
+                port,
+                work,
+            )
             try:
-                report["results"].append(scenario("baseline: bare FastAPI + DuckDB insert", proc.url, {}, args))
+                report["results"].append(
+                    scenario("baseline: bare FastAPI + DuckDB insert", proc.url, {}, args)
+                )
             finally:
                 proc.stop()
         for name, serialise in (("duckdb", "true"), ("duckdb-unserialised", "false")):
             if name not in wanted:
                 continue
-            proc, headers = serve(f"duckdb:///{work / (name + '.duckdb')}", work,
-                                  DATABANK_API_SERIALIZE_WRITES=serialise)
+            proc, headers = serve(
+                f"duckdb:///{work / (name + '.duckdb')}",
+                work,
+                DATABANK_API_SERIALIZE_WRITES=serialise,
+            )
             try:
-                report["results"].append(scenario(f"databank serve, DuckDB, serialised writes={serialise}",
-                                                  proc.url, headers, args))
+                report["results"].append(
+                    scenario(
+                        f"databank serve, DuckDB, serialised writes={serialise}",
+                        proc.url,
+                        headers,
+                        args,
+                    )
+                )
             finally:
                 proc.stop()
         if "postgres" in wanted:
@@ -287,7 +383,9 @@ def main() -> None:
             try:
                 proc, headers = serve(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, work)
                 try:
-                    report["results"].append(scenario("databank serve, PostgreSQL", proc.url, headers, args))
+                    report["results"].append(
+                        scenario("databank serve, PostgreSQL", proc.url, headers, args)
+                    )
                 finally:
                     proc.stop()
             finally:

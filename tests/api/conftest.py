@@ -39,7 +39,12 @@ def transactions(count: int, start: int = 0, prefix: str = "txn") -> list[dict[s
 
 def envelope(records: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     """An IngestionRequest body."""
-    return {"source_system": "ecommerce_platform", "schema_version": "1.0.0", "data_batch": records, **extra}
+    return {
+        "source_system": "ecommerce_platform",
+        "schema_version": "1.0.0",
+        "data_batch": records,
+        **extra,
+    }
 
 
 def make_bank(engine: Engine, tmp_path: Path, **settings: Any) -> Databank:

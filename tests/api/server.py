@@ -43,19 +43,32 @@ class Server:
     def start(self, *extra: str, timeout: float = 180.0) -> Server:
         """Start the server and wait until /health answers 200."""
         # Without bytecode caching every restart compiles sqlglot, FastAPI & co. anew (~20 s here).
-        base = {k: v for k, v in os.environ.items()
-                if not k.startswith("DATABANK_") and k != "PYTHONDONTWRITEBYTECODE"}
-        env = {**base, "DATABANK_ENGINE": self.engine_url, "DATABANK_DATA_DIR": str(self.data_dir),
-               "DATABANK_PII_KEY": "test-pseudonymisation-key", **self.env}
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("DATABANK_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
+        env = {
+            **base,
+            "DATABANK_ENGINE": self.engine_url,
+            "DATABANK_DATA_DIR": str(self.data_dir),
+            "DATABANK_PII_KEY": "test-pseudonymisation-key",
+            **self.env,
+        }
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [*SERVE, "--host", "127.0.0.1", "--port", str(self.port), *self.extra, *extra],
-                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.data_dir,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"databank serve exited with {self.process.returncode}:\n{self.output()}")
+                raise RuntimeError(
+                    f"databank serve exited with {self.process.returncode}:\n{self.output()}"
+                )
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
                     return self

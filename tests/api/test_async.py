@@ -36,12 +36,16 @@ def _wait_status(get: Callable[[], dict], want: str, timeout: float = 20.0) -> d
 def test_async_answers_202_then_passes(client: TestClient, new_key: Key) -> None:
     """202 with status pending at once; the status endpoint later says passed, with counts."""
     headers = new_key()
-    response = client.post(INGEST, json=envelope(transactions(50), async_processing=True), headers=headers)
+    response = client.post(
+        INGEST, json=envelope(transactions(50), async_processing=True), headers=headers
+    )
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["validation_status"] == "pending" and body["records_received"] == 50
     assert response.headers["location"] == f"/api/v1/ingestion/status/{body['batch_id']}"
-    report = _wait_status(lambda: client.get(response.headers["location"], headers=headers).json(), "passed")
+    report = _wait_status(
+        lambda: client.get(response.headers["location"], headers=headers).json(), "passed"
+    )
     assert report["status"] == "passed" and report["passed"] == 50 and report["processed"] is True
     assert report["received_at"] <= report["started_at"] <= report["completed_at"]
 
@@ -54,7 +58,10 @@ def test_async_replay_returns_the_same_batch(client: TestClient, bank, new_key: 
     time.sleep(0.2)
     second = client.post(INGEST, json=body, headers=headers)
     assert second.status_code == 202 and second.json()["batch_id"] == first["batch_id"]
-    _wait_status(lambda: client.get(f"/api/v1/ingestion/status/{first['batch_id']}", headers=headers).json(), "passed")
+    _wait_status(
+        lambda: client.get(f"/api/v1/ingestion/status/{first['batch_id']}", headers=headers).json(),
+        "passed",
+    )
     assert bronze_count(bank.engine) == 20
 
 
@@ -62,7 +69,9 @@ def test_queued_batch_survives_the_app_stopping(engine: Engine, tmp_path: Path) 
     """Queued with the worker off, app stopped; a new app with the worker processes it."""
     idle = make_bank(engine, tmp_path, api_queue_worker=False, api_auth=False)
     with TestClient(create_app(idle)) as test_client:
-        batch = test_client.post(INGEST, json=envelope(transactions(30), async_processing=True)).json()
+        batch = test_client.post(
+            INGEST, json=envelope(transactions(30), async_processing=True)
+        ).json()
         time.sleep(0.3)
         report = test_client.get(f"/api/v1/ingestion/status/{batch['batch_id']}").json()
         assert report["status"] == "queued" and report["processed"] is False
@@ -71,7 +80,8 @@ def test_queued_batch_survives_the_app_stopping(engine: Engine, tmp_path: Path) 
     busy = make_bank(engine, tmp_path, api_auth=False)
     with TestClient(create_app(busy)) as test_client:
         report = _wait_status(
-            lambda: test_client.get(f"/api/v1/ingestion/status/{batch['batch_id']}").json(), "passed"
+            lambda: test_client.get(f"/api/v1/ingestion/status/{batch['batch_id']}").json(),
+            "passed",
         )
         assert report["status"] == "passed"
         assert test_client.get("/health").json()["queue"]["queued"] == 0
@@ -84,15 +94,19 @@ def test_queued_batch_survives_sigkill(engine_url: str, tmp_path: Path) -> None:
     with Server(engine_url, tmp_path) as server:
         server.start("--no-worker")
         accepted = httpx.post(
-            server.url + INGEST, json=envelope(transactions(40), async_processing=True),
-            headers=headers, timeout=30,
+            server.url + INGEST,
+            json=envelope(transactions(40), async_processing=True),
+            headers=headers,
+            timeout=30,
         )
         assert accepted.status_code == 202
         batch_id = accepted.json()["batch_id"]
         server.kill()
         server.start()
         report = _wait_status(
-            lambda: httpx.get(f"{server.url}/api/v1/ingestion/status/{batch_id}", headers=headers, timeout=10).json(),
+            lambda: httpx.get(
+                f"{server.url}/api/v1/ingestion/status/{batch_id}", headers=headers, timeout=10
+            ).json(),
             "passed",
         )
         assert report["status"] == "passed" and report["passed"] == 40

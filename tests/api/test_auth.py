@@ -45,7 +45,9 @@ def test_right_id_wrong_secret_is_401(client: TestClient, bank: Databank) -> Non
     """A key whose id exists but whose secret differs does not pass."""
     _, plaintext = KeyStore(bank.engine).create(["ingest"])
     forged = plaintext[:-4] + ("AAAA" if not plaintext.endswith("AAAA") else "BBBB")
-    response = client.post(INGEST, json=envelope(transactions(1)), headers={"Authorization": f"Bearer {forged}"})
+    response = client.post(
+        INGEST, json=envelope(transactions(1)), headers={"Authorization": f"Bearer {forged}"}
+    )
     assert response.status_code == 401
 
 
@@ -116,7 +118,10 @@ def test_require_scope_protects_other_routers(bank: Databank, engine: Engine) ->
     _, writer = KeyStore(engine).create(["ingest"])
     with TestClient(app) as test_client:
         assert test_client.get("/kpi").status_code == 401
-        assert test_client.get("/kpi", headers={"Authorization": f"Bearer {writer}"}).status_code == 403
+        assert (
+            test_client.get("/kpi", headers={"Authorization": f"Bearer {writer}"}).status_code
+            == 403
+        )
         ok = test_client.get("/kpi", headers={"Authorization": f"Bearer {reader}"})
         assert ok.status_code == 200 and ok.json()["caller"] == reader.split("_")[1]
 

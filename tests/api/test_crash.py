@@ -44,7 +44,9 @@ def test_sigkill_loses_and_doubles_nothing(tmp_path: Path) -> None:
                 key = {"Idempotency-Key": f"load-batch-{batch}"}
                 while time.monotonic() < deadline:
                     try:
-                        response = http.post(server.url + INGEST, json=body, headers={**headers, **key})
+                        response = http.post(
+                            server.url + INGEST, json=body, headers={**headers, **key}
+                        )
                     except httpx.TransportError:
                         with lock:
                             retries[0] += 1
@@ -56,7 +58,9 @@ def test_sigkill_loses_and_doubles_nothing(tmp_path: Path) -> None:
                         time.sleep(0.02)
                         continue
                     if response.status_code != 200:
-                        failures.append(f"batch {batch}: {response.status_code} {response.text[:200]}")
+                        failures.append(
+                            f"batch {batch}: {response.status_code} {response.text[:200]}"
+                        )
                         return
                     with lock:
                         acked[batch] = response.json()["batch_id"]

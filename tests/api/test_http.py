@@ -34,7 +34,9 @@ def _chunks(data: bytes, size: int = 4096) -> Iterator[bytes]:
 def test_body_limits_by_length_and_by_stream(server: tuple[Server, dict[str, str]]) -> None:
     """Over the limit: 413 JSON whether the length is declared or the body is chunked."""
     running, headers = server
-    big = httpx.Request("POST", running.url + INGEST, json=envelope(transactions(1000)), headers=headers)
+    big = httpx.Request(
+        "POST", running.url + INGEST, json=envelope(transactions(1000)), headers=headers
+    )
     assert int(big.headers["content-length"]) > LIMIT
     with httpx.Client(timeout=30) as http:
         declared = http.send(big)
@@ -42,26 +44,36 @@ def test_body_limits_by_length_and_by_stream(server: tuple[Server, dict[str, str
         assert declared.json()["error"]["code"] == "body_too_large"
 
         payload = httpx.Request("POST", "http://x", json=envelope(transactions(1000))).content
-        chunked = http.post(running.url + INGEST, content=_chunks(payload),
-                            headers={**headers, "Content-Type": "application/json"})
+        chunked = http.post(
+            running.url + INGEST,
+            content=_chunks(payload),
+            headers={**headers, "Content-Type": "application/json"},
+        )
         assert "content-length" not in chunked.request.headers
         assert chunked.request.headers["transfer-encoding"] == "chunked"
         assert chunked.status_code == 413
         assert chunked.json()["error"]["code"] == "body_too_large"
 
         small = httpx.Request("POST", "http://x", json=envelope(transactions(10))).content
-        ok = http.post(running.url + INGEST, content=_chunks(small, 100),
-                       headers={**headers, "Content-Type": "application/json"})
+        ok = http.post(
+            running.url + INGEST,
+            content=_chunks(small, 100),
+            headers={**headers, "Content-Type": "application/json"},
+        )
         assert ok.status_code == 200, ok.text
         assert ok.json()["records_received"] == 10
 
     # A length that is not a number never reaches the app: the HTTP layer answers 400 itself.
     with socket.create_connection(("127.0.0.1", running.port), timeout=10) as raw:
-        raw.sendall(f"POST {INGEST} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{{}}".encode())
+        raw.sendall(
+            f"POST {INGEST} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{{}}".encode()
+        )
         assert raw.recv(100).startswith(b"HTTP/1.1 400")
 
 
-def test_health_reports_engine_version_and_queue(server: tuple[Server, dict[str, str]], engine_url: str) -> None:
+def test_health_reports_engine_version_and_queue(
+    server: tuple[Server, dict[str, str]], engine_url: str
+) -> None:
     """/health needs no key and says what runs."""
     running, _ = server
     report = httpx.get(running.url + "/health", timeout=10).json()

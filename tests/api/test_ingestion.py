@@ -25,8 +25,17 @@ def test_batch_is_stored_and_reported(client: TestClient, bank: Databank, new_ke
     response = client.post(INGEST, json=envelope(transactions(25)), headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert {"batch_id", "records_received", "validation_status", "processing_time_ms",
-            "quality_score", "errors", "passed", "failed", "duplicates"} <= set(body)
+    assert {
+        "batch_id",
+        "records_received",
+        "validation_status",
+        "processing_time_ms",
+        "quality_score",
+        "errors",
+        "passed",
+        "failed",
+        "duplicates",
+    } <= set(body)
     assert body["records_received"] == 25 and body["passed"] == 25 and body["failed"] == 0
     assert body["validation_status"] == "passed" and body["errors"] == []
     assert 0 < body["quality_score"] <= 1
@@ -40,7 +49,9 @@ def test_batch_is_stored_and_reported(client: TestClient, bank: Databank, new_ke
     assert report["received_at"] and report["completed_at"] >= report["received_at"]
 
 
-def test_invalid_records_are_kept_with_reasons(client: TestClient, bank: Databank, new_key: Key) -> None:
+def test_invalid_records_are_kept_with_reasons(
+    client: TestClient, bank: Databank, new_key: Key
+) -> None:
     """A record missing a required field fails with its index, field and reason; others pass."""
     records = transactions(3)
     del records[1]["amount"]
@@ -52,7 +63,9 @@ def test_invalid_records_are_kept_with_reasons(client: TestClient, bank: Databan
     assert bronze_count(bank.engine) == 3  # the failed record is kept, marked failed
 
 
-def test_quality_checks_off_stores_pending(client: TestClient, bank: Databank, new_key: Key) -> None:
+def test_quality_checks_off_stores_pending(
+    client: TestClient, bank: Databank, new_key: Key
+) -> None:
     """quality_checks=false stores without validation: status pending, no score."""
     records = transactions(2)
     del records[0]["amount"]
@@ -63,7 +76,9 @@ def test_quality_checks_off_stores_pending(client: TestClient, bank: Databank, n
     assert bronze_count(bank.engine) == 2
 
 
-def test_replay_with_same_key_changes_nothing(client: TestClient, bank: Databank, new_key: Key) -> None:
+def test_replay_with_same_key_changes_nothing(
+    client: TestClient, bank: Databank, new_key: Key
+) -> None:
     """Same key, same body (keys reordered): the first response again, no new rows."""
     headers = {**new_key(), "Idempotency-Key": "order-42"}
     body = envelope(transactions(10))
@@ -79,7 +94,9 @@ def test_replay_with_same_key_changes_nothing(client: TestClient, bank: Databank
     assert bronze_count(bank.engine) == rows == 10
 
 
-def test_changed_body_under_used_key_is_refused(client: TestClient, bank: Databank, new_key: Key) -> None:
+def test_changed_body_under_used_key_is_refused(
+    client: TestClient, bank: Databank, new_key: Key
+) -> None:
     """Reusing a key with a different body is a 409 and stores nothing."""
     headers = {**new_key(), "Idempotency-Key": "k-1"}
     assert client.post(INGEST, json=envelope(transactions(3)), headers=headers).status_code == 200
@@ -90,7 +107,9 @@ def test_changed_body_under_used_key_is_refused(client: TestClient, bank: Databa
     assert bronze_count(bank.engine) == 3
 
 
-def test_idempotency_keys_are_scoped_to_the_api_key(client: TestClient, bank: Databank, new_key: Key) -> None:
+def test_idempotency_keys_are_scoped_to_the_api_key(
+    client: TestClient, bank: Databank, new_key: Key
+) -> None:
     """Two API keys may use the same Idempotency-Key independently."""
     body = envelope(transactions(2))
     one = client.post(INGEST, json=body, headers={**new_key(), "Idempotency-Key": "same"})
@@ -99,14 +118,18 @@ def test_idempotency_keys_are_scoped_to_the_api_key(client: TestClient, bank: Da
     assert one.json()["batch_id"] != two.json()["batch_id"]
 
 
-def test_expired_idempotency_records_are_purged(client: TestClient, bank: Databank, new_key: Key) -> None:
+def test_expired_idempotency_records_are_purged(
+    client: TestClient, bank: Databank, new_key: Key
+) -> None:
     """Past the retention a key is forgotten: purge removes it and the key can be used again."""
     headers = {**new_key(), "Idempotency-Key": "old"}
     first = client.post(INGEST, json=envelope(transactions(1)), headers=headers).json()
     service = client.app.state.ingestion  # type: ignore[attr-defined]
     assert service.idempotency.retention == timedelta(hours=24)
     assert service.purge()["idempotency_keys"] == 0
-    bank.engine.execute("UPDATE meta.idempotency_keys SET expires_at = created_at - INTERVAL '1 hour'")
+    bank.engine.execute(
+        "UPDATE meta.idempotency_keys SET expires_at = created_at - INTERVAL '1 hour'"
+    )
     assert service.purge()["idempotency_keys"] == 1
     again = client.post(INGEST, json=envelope(transactions(1, 1)), headers=headers)
     assert again.status_code == 200 and again.json()["batch_id"] != first["batch_id"]
@@ -124,22 +147,47 @@ def test_status_of_unknown_batch_is_404(client: TestClient, new_key: Key) -> Non
     [
         (b"{not json", 400, "malformed_json"),
         (b"", 400, "malformed_json"),
-        (b'{"source_system": "s", "schema_version": "1", "data_batch": [{"a": NaN}]}', 400, "malformed_json"),
+        (
+            b'{"source_system": "s", "schema_version": "1", "data_batch": [{"a": NaN}]}',
+            400,
+            "malformed_json",
+        ),
         (b"[1, 2]", 422, "invalid_request"),
         (b'{"schema_version": "1.0.0", "data_batch": [{}]}', 422, "invalid_request"),
-        (b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": {}}', 422, "invalid_request"),
-        (b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": []}', 422, "invalid_request"),
-        (b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [1]}', 422, "invalid_request"),
-        (b'{"source_system": 7, "schema_version": "1.0.0", "data_batch": [{}]}', 422, "invalid_request"),
-        (b'{"source_system": "s", "schema_version": "1", "data_batch": [{}], "quality_checks": "yes"}',
-         422, "invalid_request"),
+        (
+            b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": {}}',
+            422,
+            "invalid_request",
+        ),
+        (
+            b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": []}',
+            422,
+            "invalid_request",
+        ),
+        (
+            b'{"source_system": "s", "schema_version": "1.0.0", "data_batch": [1]}',
+            422,
+            "invalid_request",
+        ),
+        (
+            b'{"source_system": 7, "schema_version": "1.0.0", "data_batch": [{}]}',
+            422,
+            "invalid_request",
+        ),
+        (
+            b'{"source_system": "s", "schema_version": "1", "data_batch": [{}], "quality_checks": "yes"}',
+            422,
+            "invalid_request",
+        ),
     ],
 )
 def test_bad_requests_get_clear_errors(
     client: TestClient, bank: Databank, new_key: Key, content: bytes, status: int, code: str
 ) -> None:
     """Malformed JSON is 400, a wrong shape 422; nothing is stored."""
-    response = client.post(INGEST, content=content, headers={**new_key(), "Content-Type": "application/json"})
+    response = client.post(
+        INGEST, content=content, headers={**new_key(), "Content-Type": "application/json"}
+    )
     assert response.status_code == status, response.text
     assert _code(response) == code
     assert bronze_count(bank.engine) == 0
@@ -147,7 +195,9 @@ def test_bad_requests_get_clear_errors(
 
 def test_unknown_source_type_is_404_listing_valid_ones(client: TestClient, new_key: Key) -> None:
     """The 404 names the source types that exist."""
-    response = client.post("/api/v1/ingestion/bronze/telepathy", json=envelope(transactions(1)), headers=new_key())
+    response = client.post(
+        "/api/v1/ingestion/bronze/telepathy", json=envelope(transactions(1)), headers=new_key()
+    )
     assert response.status_code == 404 and _code(response) == "unknown_source_type"
     assert "transactions" in response.json()["error"]["details"]["valid"]
 
@@ -162,7 +212,9 @@ def test_too_many_records_is_413(client: TestClient, bank: Databank, new_key: Ke
 
 def test_bad_idempotency_key_header_is_400(client: TestClient, new_key: Key) -> None:
     """An over-long Idempotency-Key is refused."""
-    response = client.post(INGEST, json=envelope(transactions(1)), headers={**new_key(), "Idempotency-Key": "k" * 201})
+    response = client.post(
+        INGEST, json=envelope(transactions(1)), headers={**new_key(), "Idempotency-Key": "k" * 201}
+    )
     assert response.status_code == 400 and _code(response) == "invalid_idempotency_key"
 
 

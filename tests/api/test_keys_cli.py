@@ -27,7 +27,9 @@ def test_create_list_revoke(cli: CliRunner, tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "databank init" in str(missing.exception or missing.output)
     assert cli.invoke(app, ["init"]).exit_code == 0
 
-    created = cli.invoke(app, ["keys", "create", "--scope", "ingest", "--scope", "read", "--name", "shop", "--json"])
+    created = cli.invoke(
+        app, ["keys", "create", "--scope", "ingest", "--scope", "read", "--name", "shop", "--json"]
+    )
     assert created.exit_code == 0, created.output
     key = json.loads(created.stdout)
     assert key["scopes"] == ["ingest", "read"] and key["name"] == "shop"

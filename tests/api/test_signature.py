@@ -11,12 +11,18 @@ from hypothesis import strategies as st
 
 from databank.api.envelope import body_signature
 
-scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | st.floats(
-    allow_nan=False, allow_infinity=False
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(max_size=20)
+    | st.floats(allow_nan=False, allow_infinity=False)
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 bodies = st.dictionaries(st.text(max_size=10), json_values, min_size=1, max_size=6)
@@ -57,7 +63,9 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 @settings(max_examples=200, deadline=None)
 def test_key_order_does_not_matter(body: dict[str, Any], rng: random.Random) -> None:
     """Reordering the keys of any object gives the same signature."""
-    assert body_signature("transactions", _shuffled(body, rng)) == body_signature("transactions", body)
+    assert body_signature("transactions", _shuffled(body, rng)) == body_signature(
+        "transactions", body
+    )
 
 
 @given(bodies, st.data())

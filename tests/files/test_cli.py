@@ -166,6 +166,8 @@ def test_command_line_errors_are_one_line(empty_engine_url: str, tmp_path: Path)
         assert result.returncode != 0 and message in result.stderr, (extra, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
     assert (
-        run(["ingest", str(lines), "--source", "transactions"], tmp_path, empty_engine_url).returncode
+        run(
+            ["ingest", str(lines), "--source", "transactions"], tmp_path, empty_engine_url
+        ).returncode
         == 6
     )

@@ -61,7 +61,9 @@ def test_every_table_and_column_exists_with_its_type_family(engine: Engine) -> N
     for table in load_schema().tables:
         actual = engine.column_types(table.qualified)
         # Later migrations may add columns (the bronze envelope); the spec's come first, in order.
-        assert list(actual)[: len(table.columns)] == [c.name for c in table.columns], table.qualified
+        assert list(actual)[: len(table.columns)] == [c.name for c in table.columns], (
+            table.qualified
+        )
         for column in table.columns:
             engine_type = actual[column.name].lower()
             if column.type.is_array:
@@ -88,7 +90,9 @@ def test_every_table_and_column_exists_with_its_type_family(engine: Engine) -> N
                         "WHERE table_name = $t AND change_type <> 'create_table'",
                         {"t": table.name},
                     )
-                    assert widened, f"{table.qualified}.{column.name} widened without a migration record"
+                    assert widened, (
+                        f"{table.qualified}.{column.name} widened without a migration record"
+                    )
 
 
 def _insert_customer(engine: Engine, customer_id: str, email: str) -> None:

@@ -55,75 +55,122 @@ def gold_rows(seed: int = 7) -> dict[str, list[Row]]:
                 if rng.random() < 0.12:
                     continue
                 new, back = rng.randint(0, 20), rng.randint(0, 40)
-                tables["gold.scout_kpi_revenue_daily"].append({
-                    "date": day, "region": region, "channel": channel,
-                    "total_revenue": _money(rng, 0, 9000), "total_transactions": rng.randint(0, 120),
-                    "avg_order_value": _money(rng, 10, 90), "new_customers": new,
-                    "returning_customers": back,
-                    "conversion_rate": _rate(rng, 0.0, 0.2) if channel == "online" else None,
-                    "refund_rate": _rate(rng, 0.0, 0.1),
-                })
+                tables["gold.scout_kpi_revenue_daily"].append(
+                    {
+                        "date": day,
+                        "region": region,
+                        "channel": channel,
+                        "total_revenue": _money(rng, 0, 9000),
+                        "total_transactions": rng.randint(0, 120),
+                        "avg_order_value": _money(rng, 10, 90),
+                        "new_customers": new,
+                        "returning_customers": back,
+                        "conversion_rate": _rate(rng, 0.0, 0.2) if channel == "online" else None,
+                        "refund_rate": _rate(rng, 0.0, 0.1),
+                    }
+                )
         for tier in ("bronze", "silver", "gold"):
             if rng.random() < 0.12:
                 continue
             total = rng.randint(50, 5000)
-            tables["gold.scout_kpi_customer_metrics"].append({
-                "date": day, "customer_tier": tier, "total_customers": total,
-                "active_customers": rng.randint(0, total), "new_acquisitions": rng.randint(0, 60),
-                "churn_count": rng.randint(0, 30), "churn_rate": _rate(rng, 0, 0.05),
-                "avg_lifetime_value": _money(rng, 20, 4000), "avg_engagement_score": _money(rng, 0, 90),
-                "retention_rate": _rate(rng, 0.5, 1.0) if rng.random() < 0.9 else None,
-            })
+            tables["gold.scout_kpi_customer_metrics"].append(
+                {
+                    "date": day,
+                    "customer_tier": tier,
+                    "total_customers": total,
+                    "active_customers": rng.randint(0, total),
+                    "new_acquisitions": rng.randint(0, 60),
+                    "churn_count": rng.randint(0, 30),
+                    "churn_rate": _rate(rng, 0, 0.05),
+                    "avg_lifetime_value": _money(rng, 20, 4000),
+                    "avg_engagement_score": _money(rng, 0, 90),
+                    "retention_rate": _rate(rng, 0.5, 1.0) if rng.random() < 0.9 else None,
+                }
+            )
         for product, category in (("p1", "food"), ("p2", "food"), ("p3", "toys")):
             if rng.random() < 0.12:
                 continue
-            tables["gold.scout_kpi_product_performance"].append({
-                "date": day, "product_id": product, "category_l1": category,
-                "revenue": _money(rng, 0, 3000), "units_sold": rng.randint(0, 300),
-                "inventory_turnover": _rate(rng, 0, 9), "margin_percentage": _rate(rng, 0.05, 0.6),
-                "return_rate": _rate(rng, 0, 0.2), "stock_out_days": rng.randint(0, 1),
-                "demand_forecast": _money(rng, 0, 400),
-            })
+            tables["gold.scout_kpi_product_performance"].append(
+                {
+                    "date": day,
+                    "product_id": product,
+                    "category_l1": category,
+                    "revenue": _money(rng, 0, 3000),
+                    "units_sold": rng.randint(0, 300),
+                    "inventory_turnover": _rate(rng, 0, 9),
+                    "margin_percentage": _rate(rng, 0.05, 0.6),
+                    "return_rate": _rate(rng, 0, 0.2),
+                    "stock_out_days": rng.randint(0, 1),
+                    "demand_forecast": _money(rng, 0, 400),
+                }
+            )
         for campaign in ("spring", "brand"):
-            for channel, model in (("search", "last_touch"), ("social", "last_touch"), ("email", "first_touch")):
+            for channel, model in (
+                ("search", "last_touch"),
+                ("social", "last_touch"),
+                ("email", "first_touch"),
+            ):
                 if rng.random() < 0.12:
                     continue
-                tables["gold.scout_kpi_campaign_attribution"].append({
-                    "date": day, "campaign_id": campaign, "channel": channel,
-                    "impressions": rng.randint(0, 100_000), "clicks": rng.randint(0, 4000),
-                    "conversions": rng.randint(0, 90), "revenue_attributed": _money(rng, 0, 8000),
-                    "cost_per_acquisition": _money(rng, 1, 80) if rng.random() < 0.8 else None,
-                    "return_on_ad_spend": _rate(rng, 0, 9),
-                    "attribution_model": model,
-                })
+                tables["gold.scout_kpi_campaign_attribution"].append(
+                    {
+                        "date": day,
+                        "campaign_id": campaign,
+                        "channel": channel,
+                        "impressions": rng.randint(0, 100_000),
+                        "clicks": rng.randint(0, 4000),
+                        "conversions": rng.randint(0, 90),
+                        "revenue_attributed": _money(rng, 0, 8000),
+                        "cost_per_acquisition": _money(rng, 1, 80) if rng.random() < 0.8 else None,
+                        "return_on_ad_spend": _rate(rng, 0, 9),
+                        "attribution_model": model,
+                    }
+                )
         for channel in ("email", "chat"):
             for kind in ("support", "survey"):
                 if rng.random() < 0.12:
                     continue
                 survey, support = kind == "survey", kind == "support"  # each measure null elsewhere
-                tables["gold.ces_kpi_satisfaction_scores"].append({
-                    "date": day, "channel": channel, "interaction_type": kind,
-                    "avg_rating": _money(rng, 1, 5) if survey else None,
-                    "avg_sentiment_score": _rate(rng, -1, 1) if survey else None,
-                    "response_rate": _rate(rng) if support else None,
-                    "resolution_rate": _rate(rng) if support else None,
-                    "avg_resolution_time": _money(rng, 0, 72) if support and rng.random() < 0.8 else None,
-                    "nps_score": _money(rng, -60, 90) if survey else None,
-                    "total_interactions": rng.randint(0, 500),
-                    "escalation_rate": _rate(rng, 0, 0.3) if support else None,
-                })
-        for agent, layer in (("ingestion", "bronze"), ("transformer", "silver"), ("transformer", "gold")):
+                tables["gold.ces_kpi_satisfaction_scores"].append(
+                    {
+                        "date": day,
+                        "channel": channel,
+                        "interaction_type": kind,
+                        "avg_rating": _money(rng, 1, 5) if survey else None,
+                        "avg_sentiment_score": _rate(rng, -1, 1) if survey else None,
+                        "response_rate": _rate(rng) if support else None,
+                        "resolution_rate": _rate(rng) if support else None,
+                        "avg_resolution_time": _money(rng, 0, 72)
+                        if support and rng.random() < 0.8
+                        else None,
+                        "nps_score": _money(rng, -60, 90) if survey else None,
+                        "total_interactions": rng.randint(0, 500),
+                        "escalation_rate": _rate(rng, 0, 0.3) if support else None,
+                    }
+                )
+        for agent, layer in (
+            ("ingestion", "bronze"),
+            ("transformer", "silver"),
+            ("transformer", "gold"),
+        ):
             if rng.random() < 0.12:
                 continue
             total = rng.randint(0, 1000)
             ok = rng.randint(0, total)
-            tables["gold.neural_databank_agent_performance"].append({
-                "date": day, "agent_id": agent, "layer": layer, "total_operations": total,
-                "successful_operations": ok, "success_rate": Decimal(ok) / total if total else None,
-                "avg_execution_time": _money(rng, 0, 300) if rng.random() < 0.9 else None,
-                "error_count": total - ok,
-                "throughput_per_hour": _money(rng, 0, 900), "resource_utilization": _rate(rng),
-            })
+            tables["gold.neural_databank_agent_performance"].append(
+                {
+                    "date": day,
+                    "agent_id": agent,
+                    "layer": layer,
+                    "total_operations": total,
+                    "successful_operations": ok,
+                    "success_rate": Decimal(ok) / total if total else None,
+                    "avg_execution_time": _money(rng, 0, 300) if rng.random() < 0.9 else None,
+                    "error_count": total - ok,
+                    "throughput_per_hour": _money(rng, 0, 900),
+                    "resource_utilization": _rate(rng),
+                }
+            )
     for rows in tables.values():
         for row in rows:
             for key, value in row.items():

@@ -29,12 +29,21 @@ def total(rows: Sequence[Row], column: str) -> Decimal | None:
 
 def weighted(rows: Sequence[Row], column: str, weight: str) -> Decimal | None:
     """Σ column × weight over rows where both are present."""
-    return _sum(rows, [Decimal(r[column]) * r[weight] for r in rows if r[column] is not None and r[weight] is not None])
+    return _sum(
+        rows,
+        [
+            Decimal(r[column]) * r[weight]
+            for r in rows
+            if r[column] is not None and r[weight] is not None
+        ],
+    )
 
 
 def present(rows: Sequence[Row], column: str, weight: str) -> Decimal | None:
     """Σ weight over the rows where `column` has a value (the denominator of a weighted mean)."""
-    return _sum(rows, [Decimal(r[weight]) for r in rows if r[column] is not None and r[weight] is not None])
+    return _sum(
+        rows, [Decimal(r[weight]) for r in rows if r[column] is not None and r[weight] is not None]
+    )
 
 
 def mean(rows: Sequence[Row], column: str) -> Decimal | None:
@@ -95,17 +104,23 @@ EXPECTED: dict[str, Formula] = {
     "revenue_per_customer": lambda r: div(total(r, "total_revenue"), _customers(r)),
     "transactions_per_customer": lambda r: div(total(r, "total_transactions"), _customers(r)),
     "conversion_rate": lambda r: mean(r, "conversion_rate"),
-    "refund_rate": lambda r: div(weighted(r, "refund_rate", "total_transactions"), total(r, "total_transactions")),
+    "refund_rate": lambda r: div(
+        weighted(r, "refund_rate", "total_transactions"), total(r, "total_transactions")
+    ),
     # customers
     "total_customers": _balance(lambda r: total(r, "total_customers")),
     "active_customers": _balance(lambda r: total(r, "active_customers")),
-    "active_customer_rate": _balance(lambda r: div(total(r, "active_customers"), total(r, "total_customers"))),
+    "active_customer_rate": _balance(
+        lambda r: div(total(r, "active_customers"), total(r, "total_customers"))
+    ),
     "new_acquisitions": lambda r: total(r, "new_acquisitions"),
     "churned_customers": lambda r: total(r, "churn_count"),
     "churn_rate": lambda r: div(total(r, "churn_count"), total(r, "active_customers")),
     "retention_rate": lambda r: wmean(r, "retention_rate", "active_customers"),
     "avg_customer_lifetime_value": _balance(
-        lambda r: div(weighted(r, "avg_lifetime_value", "total_customers"), total(r, "total_customers"))
+        lambda r: div(
+            weighted(r, "avg_lifetime_value", "total_customers"), total(r, "total_customers")
+        )
     ),
     "avg_engagement_score": lambda r: div(
         weighted(r, "avg_engagement_score", "active_customers"), total(r, "active_customers")
@@ -115,8 +130,12 @@ EXPECTED: dict[str, Formula] = {
     "units_sold": lambda r: total(r, "units_sold"),
     "average_selling_price": lambda r: div(total(r, "revenue"), total(r, "units_sold")),
     "gross_profit": lambda r: weighted(r, "margin_percentage", "revenue"),
-    "gross_margin_rate": lambda r: div(weighted(r, "margin_percentage", "revenue"), total(r, "revenue")),
-    "product_return_rate": lambda r: div(weighted(r, "return_rate", "units_sold"), total(r, "units_sold")),
+    "gross_margin_rate": lambda r: div(
+        weighted(r, "margin_percentage", "revenue"), total(r, "revenue")
+    ),
+    "product_return_rate": lambda r: div(
+        weighted(r, "return_rate", "units_sold"), total(r, "units_sold")
+    ),
     "stock_out_days": lambda r: total(r, "stock_out_days"),
     "forecast_demand_units": lambda r: total(r, "demand_forecast"),
     # campaigns (rows already restricted to one attribution model)
@@ -146,7 +165,9 @@ EXPECTED: dict[str, Formula] = {
     "escalation_rate": lambda r: div(total(r, "escalated_contacts"), total(r, "support_contacts")),
     # agents
     "agent_operations": lambda r: total(r, "total_operations"),
-    "agent_success_rate": lambda r: div(total(r, "successful_operations"), total(r, "total_operations")),
+    "agent_success_rate": lambda r: div(
+        total(r, "successful_operations"), total(r, "total_operations")
+    ),
     "agent_errors": lambda r: total(r, "error_count"),
     "agent_error_rate": lambda r: div(total(r, "error_count"), total(r, "total_operations")),
     "agent_avg_execution_time": lambda r: div(

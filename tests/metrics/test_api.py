@@ -20,14 +20,25 @@ Headers = Callable[..., dict[str, str]]
 
 
 def _rows(engine: Engine) -> None:
-    insert(engine, REVENUE, [
-        {"date": date(2025, 3, d), "region": region, "channel": "online",
-         "total_revenue": Decimal(amount), "total_transactions": count}
-        for d, region, amount, count in [
-            (24, "north", "100.00", 4), (30, "north", "10.10", 1), (31, "south", "20.25", 3),
-            (31, "north' OR '1'='1", "1.00", 1),
-        ]
-    ])
+    insert(
+        engine,
+        REVENUE,
+        [
+            {
+                "date": date(2025, 3, d),
+                "region": region,
+                "channel": "online",
+                "total_revenue": Decimal(amount),
+                "total_transactions": count,
+            }
+            for d, region, amount, count in [
+                (24, "north", "100.00", 4),
+                (30, "north", "10.10", 1),
+                (31, "south", "20.25", 3),
+                (31, "north' OR '1'='1", "1.00", 1),
+            ]
+        ],
+    )
 
 
 def test_catalog_listing(client: TestClient, read_key: Headers) -> None:
@@ -46,7 +57,9 @@ def test_catalog_listing(client: TestClient, read_key: Headers) -> None:
 def test_kpi_response(engine: Engine, client: TestClient, read_key: Headers) -> None:
     """The spec's KPIResponse: series with filled days, current vs previous, change, trend."""
     _rows(engine)
-    response = client.get(f"{KPI}/daily_revenue", params={"date_range": "last_7_days"}, headers=read_key())
+    response = client.get(
+        f"{KPI}/daily_revenue", params={"date_range": "last_7_days"}, headers=read_key()
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["metric_name"] == "daily_revenue"
@@ -58,28 +71,40 @@ def test_kpi_response(engine: Engine, client: TestClient, read_key: Headers) -> 
     assert body["period"] == {"start": "2025-03-25", "end": "2025-03-31"}
 
 
-def test_dimensions_filters_and_granularity(engine: Engine, client: TestClient, read_key: Headers) -> None:
+def test_dimensions_filters_and_granularity(
+    engine: Engine, client: TestClient, read_key: Headers
+) -> None:
     """Grouping, `k:v` and JSON filters (a hostile value is just a value), weekly buckets."""
     _rows(engine)
     headers = read_key()
     weekly = client.get(
         f"{KPI}/average_order_value",
-        params={"date_range": "2025-03-24..2025-03-31", "granularity": "week", "dimensions": "region"},
+        params={
+            "date_range": "2025-03-24..2025-03-31",
+            "granularity": "week",
+            "dimensions": "region",
+        },
         headers=headers,
     ).json()
-    assert [(p["period"], p["dimensions"]["region"], p["value"]) for p in weekly["time_series"]] == [
-        ("2025-W13", "north", 22.02), ("2025-W14", "north", None),
-        ("2025-W13", "north' OR '1'='1", None), ("2025-W14", "north' OR '1'='1", 1),
-        ("2025-W13", "south", None), ("2025-W14", "south", 6.75),
+    assert [
+        (p["period"], p["dimensions"]["region"], p["value"]) for p in weekly["time_series"]
+    ] == [
+        ("2025-W13", "north", 22.02),
+        ("2025-W14", "north", None),
+        ("2025-W13", "north' OR '1'='1", None),
+        ("2025-W14", "north' OR '1'='1", 1),
+        ("2025-W13", "south", None),
+        ("2025-W14", "south", 6.75),
     ]
     hostile = client.get(
         f"{KPI}/daily_revenue",
-        params={"date_range": "last_1_days", "filters": '{"region": "north\' OR \'1\'=\'1"}'},
+        params={"date_range": "last_1_days", "filters": "{\"region\": \"north' OR '1'='1\"}"},
         headers=headers,
     ).json()
     assert hostile["current_value"] == 1 and hostile["filters"] == {"region": ["north' OR '1'='1"]}
     repeated = client.get(
-        f"{KPI}/daily_revenue?date_range=last_7_days&filters=region:south&filters=region:north", headers=headers
+        f"{KPI}/daily_revenue?date_range=last_7_days&filters=region:south&filters=region:north",
+        headers=headers,
     ).json()
     assert repeated["current_value"] == 30.35
     assert engine.count_rows(REVENUE) == 4
@@ -90,7 +115,18 @@ def test_refresh_reaches_the_api(engine: Engine, client: TestClient, read_key: H
     _rows(engine)
     headers, url = read_key(), f"{KPI}/total_transactions?date_range=last_1_days"
     assert client.get(url, headers=headers).json()["current_value"] == 4
-    insert(engine, REVENUE, [{"date": date(2025, 3, 31), "region": "east", "channel": "online", "total_transactions": 5}])
+    insert(
+        engine,
+        REVENUE,
+        [
+            {
+                "date": date(2025, 3, 31),
+                "region": "east",
+                "channel": "online",
+                "total_transactions": 5,
+            }
+        ],
+    )
     assert client.get(url, headers=headers).json()["current_value"] == 4
     mark_refreshed(engine, REVENUE)
     assert client.get(url, headers=headers).json()["current_value"] == 9
@@ -107,14 +143,29 @@ def test_refresh_reaches_the_api(engine: Engine, client: TestClient, read_key: H
         ("/daily_revenue?filters=region", 400, "invalid_filter", "column:value"),
         ("/daily_revenue?date_range=last_week", 400, "invalid_date_range", "last_7_days"),
         ("/daily_revenue?date_range=2025-02-30..2025-03-01", 400, "invalid_date", "YYYY-MM-DD"),
-        ("/daily_revenue?date_range=2025-03-02..2025-03-01", 400, "invalid_date_range", "ends before"),
+        (
+            "/daily_revenue?date_range=2025-03-02..2025-03-01",
+            400,
+            "invalid_date_range",
+            "ends before",
+        ),
         ("/daily_revenue?as_of=soon", 400, "invalid_date", "as_of"),
         ("/daily_revenue?granularty=week", 400, "unknown_parameter", "granularity"),
-        ("/product_revenue?date_range=2000-01-01..2019-12-31&dimensions=product_id", 200, None, None),
+        (
+            "/product_revenue?date_range=2000-01-01..2019-12-31&dimensions=product_id",
+            200,
+            None,
+            None,
+        ),
     ],
 )
 def test_errors_are_json(
-    client: TestClient, read_key: Headers, path: str, status: int, code: str | None, says: str | None
+    client: TestClient,
+    read_key: Headers,
+    path: str,
+    status: int,
+    code: str | None,
+    says: str | None,
 ) -> None:
     """400 and 404 name what is allowed, in the JSON error shape."""
     response = client.get(KPI + path, headers=read_key())

@@ -27,13 +27,17 @@ GOOD: dict[str, Any] = {
 
 def _load(**changes: Any) -> None:
     entry = {**copy.deepcopy(GOOD), **changes}
-    parse_catalog({"metric": {"broken_kpi": {k: v for k, v in entry.items() if v is not None}}}, load_schema())
+    parse_catalog(
+        {"metric": {"broken_kpi": {k: v for k, v in entry.items() if v is not None}}}, load_schema()
+    )
 
 
 def test_packaged_catalog_loads_and_lists_what_the_api_shows() -> None:
     """The shipped file is valid; each entry describes itself with its granularities and unit."""
     catalog = default_catalog()
-    shipped = tomllib.loads(resources.files("databank.metrics").joinpath("catalog.toml").read_text())
+    shipped = tomllib.loads(
+        resources.files("databank.metrics").joinpath("catalog.toml").read_text()
+    )
     assert catalog.names == list(shipped["metric"])
     revenue = catalog.get("daily_revenue").describe()
     assert revenue["expression"] == "sum(total_revenue)"
@@ -60,10 +64,19 @@ def test_packaged_catalog_loads_and_lists_what_the_api_shows() -> None:
         ({"expression": "sum(x.total_revenue)"}, "bare column names"),
         ({"expression": "sum(total_revenue) + 'a'"}, "string literal"),
         ({"expression": "sum(total_revenue"}, "does not parse"),
-        ({"expression": "select sum(total_revenue) from gold.scout_kpi_revenue_daily"}, "not a query"),
+        (
+            {"expression": "select sum(total_revenue) from gold.scout_kpi_revenue_daily"},
+            "not a query",
+        ),
         ({"expression": "1 + 2"}, "has no aggregate"),
-        ({"expression": "sum(total_revenue / total_transactions)"}, "currency metric may not divide"),
-        ({"expression": "sum(case when total_transactions = 'x' then total_revenue end)"}, "string literal"),
+        (
+            {"expression": "sum(total_revenue / total_transactions)"},
+            "currency metric may not divide",
+        ),
+        (
+            {"expression": "sum(case when total_transactions = 'x' then total_revenue end)"},
+            "string literal",
+        ),
         ({"expression": "sum(case region when 'x' then total_revenue end)"}, "CASE WHEN"),
         ({"expression": "sum(case when total_revenue then 1 end)"}, "condition"),
         ({"expression": "sum(case when total_revenue > 0 then region end)"}, "needs a number"),
@@ -117,7 +130,8 @@ def test_a_valid_custom_file_loads(tmp_path: Path) -> None:
     metric = load_catalog(path).get("hourly_revenue")
     assert metric.granularities == ("hour", "day", "week", "month")
     assert [c.sql("duckdb") for c in metric.expression.components] == [
-        'SUM("total_revenue")', 'COUNT("total_revenue")'
+        'SUM("total_revenue")',
+        'COUNT("total_revenue")',
     ]
     assert not metric.fills_with_zero
 

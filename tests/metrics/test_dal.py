@@ -18,19 +18,42 @@ from databank.metrics import Period, UnknownMetricError, kpi_service
 def test_kpis_ranges_and_cache_status(engine: Engine, tmp_path: Path) -> None:
     """Named, explicit, Period and date-pair ranges; the spec's CacheMetrics; one cache per bank."""
     bank = make_bank(engine, tmp_path)
-    insert(engine, "gold.scout_kpi_revenue_daily", [
-        {"date": date(2025, 2, d), "region": "north", "channel": "online",
-         "total_revenue": Decimal("12.34"), "total_transactions": 2} for d in (3, 10)
-    ])
+    insert(
+        engine,
+        "gold.scout_kpi_revenue_daily",
+        [
+            {
+                "date": date(2025, 2, d),
+                "region": "north",
+                "channel": "online",
+                "total_revenue": Decimal("12.34"),
+                "total_transactions": 2,
+            }
+            for d in (3, 10)
+        ],
+    )
     gold = GoldDataAccess(bank)
     assert gold.kpis is kpi_service(bank)
-    by_pair = gold.get_kpi_metrics("daily_revenue", (date(2025, 2, 1), date(2025, 2, 28)), granularity="week")
+    by_pair = gold.get_kpi_metrics(
+        "daily_revenue", (date(2025, 2, 1), date(2025, 2, 28)), granularity="week"
+    )
     assert by_pair.current_value == Decimal("24.68")
-    assert [p.period for p in by_pair.time_series] == ["2025-W05", "2025-W06", "2025-W07", "2025-W08", "2025-W09"]
-    by_period = gold.get_kpi_metrics("daily_revenue", Period(date(2025, 2, 1), date(2025, 2, 28)), granularity="week")
+    assert [p.period for p in by_pair.time_series] == [
+        "2025-W05",
+        "2025-W06",
+        "2025-W07",
+        "2025-W08",
+        "2025-W09",
+    ]
+    by_period = gold.get_kpi_metrics(
+        "daily_revenue", Period(date(2025, 2, 1), date(2025, 2, 28)), granularity="week"
+    )
     assert by_period is by_pair  # the same question, answered from the cache
     grouped = gold.get_kpi_metrics(
-        "average_order_value", "last_30_days", dimensions=["region"], filters={"channel": "online"},
+        "average_order_value",
+        "last_30_days",
+        dimensions=["region"],
+        filters={"channel": "online"},
         as_of=date(2025, 2, 28),
     )
     assert grouped.to_dict()["current_value"] == 6.17
@@ -49,10 +72,19 @@ def test_refresh_view_runs_the_model_and_invalidates(engine: Engine, tmp_path: P
     gold = GoldDataAccess(make_bank(engine, tmp_path))
     with pytest.raises(UnknownTableError, match=r"gold\.scout_kpi_revenue_daily"):
         gold.refresh_materialized_view("bronze.scout_raw_transactions")
-    insert(engine, "gold.scout_kpi_revenue_daily", [
-        {"date": date(2025, 2, 3), "region": "north", "channel": "online",
-         "total_revenue": Decimal("12.34"), "total_transactions": 2}
-    ])
+    insert(
+        engine,
+        "gold.scout_kpi_revenue_daily",
+        [
+            {
+                "date": date(2025, 2, 3),
+                "region": "north",
+                "channel": "online",
+                "total_revenue": Decimal("12.34"),
+                "total_transactions": 2,
+            }
+        ],
+    )
     span = "2025-02-01..2025-02-28"
     assert gold.get_kpi_metrics("daily_revenue", span).current_value == Decimal("12.34")
     report = gold.refresh_materialized_view("scout_kpi_revenue_daily", full_refresh=True)

@@ -44,14 +44,21 @@ def test_every_hostile_value_matches_only_itself(engine: Engine, service: KpiSer
     assert len(strings) > 400
     day = date(2025, 3, 31)
     rows = [
-        {"date": day, "region": text, "channel": "online", "total_revenue": Decimal(i + 1) / 100,
-         "total_transactions": 1}
+        {
+            "date": day,
+            "region": text,
+            "channel": "online",
+            "total_revenue": Decimal(i + 1) / 100,
+            "total_transactions": 1,
+        }
         for i, text in enumerate(strings)
     ]
     insert(engine, REVENUE, rows)
     wrong = []
     for row in rows:
-        result = service.get("daily_revenue", date_range="last_1_days", filters={"region": row["region"]})
+        result = service.get(
+            "daily_revenue", date_range="last_1_days", filters={"region": row["region"]}
+        )
         if result.current_value != row["total_revenue"]:
             wrong.append(f"{row['region']!r}: {result.current_value} != {row['total_revenue']}")
     assert not wrong, "\n".join(wrong[:20])

@@ -76,8 +76,12 @@ def test_every_kpi_by_day_and_dimension_matches_python(
         values = sorted({r[dim] for r in rows})
         assert len(result.time_series) == 7 * len(values), metric.name
         for point in result.time_series:
-            group = [r for r in rows if r["date"] == point.timestamp and r[dim] == point.dimensions[dim]]
+            group = [
+                r for r in rows if r["date"] == point.timestamp and r[dim] == point.dimensions[dim]
+            ]
             want = rounded(EXPECTED[metric.name](group), metric.unit)
             if not _close(metric, point.value, want):
-                wrong.append(f"{metric.name} {point.period} {point.dimensions}: {point.value} != {want}")
+                wrong.append(
+                    f"{metric.name} {point.period} {point.dimensions}: {point.value} != {want}"
+                )
     assert not wrong, "\n".join(wrong)

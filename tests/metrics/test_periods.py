@@ -36,8 +36,12 @@ def test_last_month_in_january_and_previous_periods() -> None:
     """last_month crosses the year; the previous period has the same length and ends the day before."""
     january = date(2025, 1, 10)
     assert parse_date_range("last_month", january) == Period(date(2024, 12, 1), date(2024, 12, 31))
-    assert Period(date(2024, 3, 1), date(2024, 3, 15)).previous() == Period(date(2024, 2, 15), date(2024, 2, 29))
-    assert Period(date(2024, 2, 1), date(2024, 2, 29)).previous() == Period(date(2024, 1, 3), date(2024, 1, 31))
+    assert Period(date(2024, 3, 1), date(2024, 3, 15)).previous() == Period(
+        date(2024, 2, 15), date(2024, 2, 29)
+    )
+    assert Period(date(2024, 2, 1), date(2024, 2, 29)).previous() == Period(
+        date(2024, 1, 3), date(2024, 1, 31)
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,9 +74,18 @@ def test_iso_weeks_months_and_hours() -> None:
     week_buckets = buckets(Period(date(2024, 12, 28), date(2025, 1, 12)), "week")
     assert week_buckets == [date(2024, 12, 23), date(2024, 12, 30), date(2025, 1, 6)]
     month_buckets = buckets(Period(date(2023, 12, 31), date(2024, 3, 1)), "month")
-    assert month_buckets == [date(2023, 12, 1), date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    assert month_buckets == [
+        date(2023, 12, 1),
+        date(2024, 1, 1),
+        date(2024, 2, 1),
+        date(2024, 3, 1),
+    ]
     hours = buckets(Period(date(2024, 3, 10), date(2024, 3, 11)), "hour")
-    assert len(hours) == 48 and hours[0] == datetime(2024, 3, 10) and hours[-1] == datetime(2024, 3, 11, 23)
+    assert (
+        len(hours) == 48
+        and hours[0] == datetime(2024, 3, 10)
+        and hours[-1] == datetime(2024, 3, 11, 23)
+    )
     assert label(hours[13], "hour") == "2024-03-10T13:00"
     assert bucket_of(datetime(2024, 3, 10, 13, 59, 59), "hour") == datetime(2024, 3, 10, 13)
 
@@ -82,7 +95,9 @@ def test_iso_weeks_months_and_hours() -> None:
     length=st.integers(min_value=1, max_value=800),
     granularity=st.sampled_from(["day", "week", "month"]),
 )
-def test_every_day_falls_in_exactly_one_listed_bucket(start: date, length: int, granularity: str) -> None:
+def test_every_day_falls_in_exactly_one_listed_bucket(
+    start: date, length: int, granularity: str
+) -> None:
     """Buckets are sorted, unique, and every day of the period maps to one of them."""
     period = Period(start, start + timedelta(days=length - 1))
     listed = buckets(period, granularity)

@@ -35,10 +35,14 @@ def test_normal_form_and_default_filters() -> None:
     assert parse_dimensions("channel, region,channel", METRIC) == ("channel", "region")
     assert parse_dimensions(["region,channel"], METRIC) == ("channel", "region")
     assert parse_filters(None, CAMPAIGN) == (("attribution_model", ("last_touch",)),)
-    assert parse_filters("attribution_model:linear", CAMPAIGN) == (("attribution_model", ("linear",)),)
+    assert parse_filters("attribution_model:linear", CAMPAIGN) == (
+        ("attribution_model", ("linear",)),
+    )
     assert parse_filters(None, CAMPAIGN, ("attribution_model",)) == ()
     assert parse_filters("channel:a,campaign_id:b", CAMPAIGN) == (
-        ("attribution_model", ("last_touch",)), ("campaign_id", ("b",)), ("channel", ("a",))
+        ("attribution_model", ("last_touch",)),
+        ("campaign_id", ("b",)),
+        ("channel", ("a",)),
     )
 
 

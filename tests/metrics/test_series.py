@@ -17,40 +17,59 @@ REVENUE = "gold.scout_kpi_revenue_daily"
 CUSTOMERS = "gold.scout_kpi_customer_metrics"
 
 
-def revenue(day: date, amount: str, transactions: int = 1, region: str = "north", channel: str = "online") -> dict:
+def revenue(
+    day: date, amount: str, transactions: int = 1, region: str = "north", channel: str = "online"
+) -> dict:
     """One revenue_daily row."""
     return {
-        "date": day, "region": region, "channel": channel,
-        "total_revenue": Decimal(amount), "total_transactions": transactions,
+        "date": day,
+        "region": region,
+        "channel": channel,
+        "total_revenue": Decimal(amount),
+        "total_transactions": transactions,
     }
 
 
 def test_weeks_across_new_year_and_months_fill_gaps(engine: Engine, service: KpiService) -> None:
     """ISO weeks split at Mondays across the year end; empty weeks are 0 for sums, null for ratios."""
-    insert(engine, REVENUE, [
-        revenue(date(2024, 12, 29), "10.00", 1),  # Sunday: week 2024-W52
-        revenue(date(2024, 12, 30), "20.00", 2),  # Monday: week 2025-W01
-        revenue(date(2025, 1, 5), "30.00", 3),  # Sunday: still 2025-W01
-        revenue(date(2025, 1, 20), "40.00", 4),  # Monday: 2025-W04 (W02 and W03 empty)
-    ])
+    insert(
+        engine,
+        REVENUE,
+        [
+            revenue(date(2024, 12, 29), "10.00", 1),  # Sunday: week 2024-W52
+            revenue(date(2024, 12, 30), "20.00", 2),  # Monday: week 2025-W01
+            revenue(date(2025, 1, 5), "30.00", 3),  # Sunday: still 2025-W01
+            revenue(date(2025, 1, 20), "40.00", 4),  # Monday: 2025-W04 (W02 and W03 empty)
+        ],
+    )
     span = "2024-12-23..2025-01-26"
     weekly = service.get("daily_revenue", date_range=span, granularity="week")
     assert [(p.period, p.value) for p in weekly.time_series] == [
-        ("2024-W52", Decimal("10.00")), ("2025-W01", Decimal("50.00")), ("2025-W02", Decimal("0.00")),
-        ("2025-W03", Decimal("0.00")), ("2025-W04", Decimal("40.00")),
+        ("2024-W52", Decimal("10.00")),
+        ("2025-W01", Decimal("50.00")),
+        ("2025-W02", Decimal("0.00")),
+        ("2025-W03", Decimal("0.00")),
+        ("2025-W04", Decimal("40.00")),
     ]
     aov = service.get("average_order_value", date_range=span, granularity="week")
     assert [p.value for p in aov.time_series] == [
-        Decimal("10.00"), Decimal("10.00"), None, None, Decimal("10.00")
+        Decimal("10.00"),
+        Decimal("10.00"),
+        None,
+        None,
+        Decimal("10.00"),
     ]
     monthly = service.get("daily_revenue", date_range=span, granularity="month")
     assert [(p.period, p.value) for p in monthly.time_series] == [
-        ("2024-12", Decimal("30.00")), ("2025-01", Decimal("70.00"))
+        ("2024-12", Decimal("30.00")),
+        ("2025-01", Decimal("70.00")),
     ]
     assert monthly.current_value == Decimal("100.00")
     daily = service.get("daily_revenue", date_range="2025-01-04..2025-01-06")
     assert [(p.period, p.value) for p in daily.time_series] == [
-        ("2025-01-04", Decimal("0.00")), ("2025-01-05", Decimal("30.00")), ("2025-01-06", Decimal("0.00"))
+        ("2025-01-04", Decimal("0.00")),
+        ("2025-01-05", Decimal("30.00")),
+        ("2025-01-06", Decimal("0.00")),
     ]
 
 
@@ -60,16 +79,35 @@ def test_balances_take_the_latest_day(engine: Engine, service: KpiService) -> No
     for offset, (bronze, gold) in enumerate([(100, 10), (110, 11), (120, 12)]):
         day = date(2025, 3, 3) + timedelta(days=offset)
         rows += [
-            {"date": day, "customer_tier": "bronze", "total_customers": bronze, "active_customers": bronze // 2},
-            {"date": day, "customer_tier": "gold", "total_customers": gold, "active_customers": gold},
+            {
+                "date": day,
+                "customer_tier": "bronze",
+                "total_customers": bronze,
+                "active_customers": bronze // 2,
+            },
+            {
+                "date": day,
+                "customer_tier": "gold",
+                "total_customers": gold,
+                "active_customers": gold,
+            },
         ]
     insert(engine, CUSTOMERS, rows)
     result = service.get("total_customers", date_range="2025-03-03..2025-03-16", granularity="week")
-    assert [(p.period, p.value) for p in result.time_series] == [("2025-W10", 132), ("2025-W11", None)]
+    assert [(p.period, p.value) for p in result.time_series] == [
+        ("2025-W10", 132),
+        ("2025-W11", None),
+    ]
     assert result.current_value == 132
-    by_tier = service.get("active_customer_rate", date_range="2025-03-03..2025-03-09", dimensions="customer_tier", granularity="week")
+    by_tier = service.get(
+        "active_customer_rate",
+        date_range="2025-03-03..2025-03-09",
+        dimensions="customer_tier",
+        granularity="week",
+    )
     assert {p.dimensions["customer_tier"]: p.value for p in by_tier.time_series} == {
-        "bronze": Decimal("0.5000"), "gold": Decimal("1.0000")
+        "bronze": Decimal("0.5000"),
+        "gold": Decimal("1.0000"),
     }
     assert by_tier.current_value == Decimal("0.5455")  # (60 + 12) / 132 on the latest day
 
@@ -89,16 +127,24 @@ def test_hour_granularity(engine: Engine, tmp_path: Path) -> None:
     )
     hourly = KpiService(engine, load_catalog(path), today=lambda: TODAY)
     rows = [revenue(date(2025, 3, d), "1.00", region=f"r{d}") for d in (1, 2, 3)]
-    for row, stamp in zip(rows, ["2025-03-31 09:15", "2025-03-31 09:45", "2025-03-31 23:59:59"], strict=True):
+    for row, stamp in zip(
+        rows, ["2025-03-31 09:15", "2025-03-31 09:45", "2025-03-31 23:59:59"], strict=True
+    ):
         row["updated_at"] = datetime.fromisoformat(stamp)
     insert(engine, REVENUE, rows)
     result = hourly.get("revenue_by_load_hour", date_range="last_1_days", granularity="hour")
     assert len(result.time_series) == 24
     assert {p.period: p.value for p in result.time_series if p.value} == {
-        "2025-03-31T09:00": Decimal("2.00"), "2025-03-31T23:00": Decimal("1.00")
+        "2025-03-31T09:00": Decimal("2.00"),
+        "2025-03-31T23:00": Decimal("1.00"),
     }
     assert result.time_series[0].timestamp == datetime(2025, 3, 31, 0, 0)
-    assert hourly.get("revenue_by_load_hour", date_range="last_1_days", granularity="day").current_value == 3
+    assert (
+        hourly.get(
+            "revenue_by_load_hour", date_range="last_1_days", granularity="day"
+        ).current_value
+        == 3
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,7 +159,12 @@ def test_hour_granularity(engine: Engine, tmp_path: Path) -> None:
     ],
 )
 def test_previous_period_change_and_trend(
-    engine: Engine, service: KpiService, before: str | None, now: str | None, change: Decimal | None, trend: str
+    engine: Engine,
+    service: KpiService,
+    before: str | None,
+    now: str | None,
+    change: Decimal | None,
+    trend: str,
 ) -> None:
     """Previous = the 7 days before; change in %; |change| < 2 % is stable; from 0 any rise is up."""
     rows = []
@@ -147,11 +198,15 @@ def test_today_as_of_and_latest(engine: Engine, service: KpiService) -> None:
 def test_dimensions_and_filters(engine: Engine, service: KpiService) -> None:
     """Grouping gives every seen combination every bucket; filters keep only matching rows."""
     day = date(2025, 3, 30)
-    insert(engine, REVENUE, [
-        revenue(day, "10.00", region="north", channel="online"),
-        revenue(day, "20.00", region="south", channel="online"),
-        revenue(day + timedelta(days=1), "40.00", region="south", channel="store"),
-    ])
+    insert(
+        engine,
+        REVENUE,
+        [
+            revenue(day, "10.00", region="north", channel="online"),
+            revenue(day, "20.00", region="south", channel="online"),
+            revenue(day + timedelta(days=1), "40.00", region="south", channel="store"),
+        ],
+    )
     both = service.get("daily_revenue", date_range="last_2_days", dimensions="region,channel")
     assert both.query.dimensions == ("channel", "region")
     assert [(p.period, p.dimensions, p.value) for p in both.time_series] == [
@@ -162,16 +217,28 @@ def test_dimensions_and_filters(engine: Engine, service: KpiService) -> None:
         ("2025-03-30", {"channel": "store", "region": "south"}, 0),
         ("2025-03-31", {"channel": "store", "region": "south"}, Decimal("40.00")),
     ]
-    south = service.get("daily_revenue", date_range="2025-03-30..2025-03-31", filters="region:south")
+    south = service.get(
+        "daily_revenue", date_range="2025-03-30..2025-03-31", filters="region:south"
+    )
     assert south.current_value == Decimal("60.00")
-    either = service.get("daily_revenue", date_range="2025-03-30..2025-03-31", filters="region:south,region:north,channel=online")
+    either = service.get(
+        "daily_revenue",
+        date_range="2025-03-30..2025-03-31",
+        filters="region:south,region:north,channel=online",
+    )
     assert either.current_value == Decimal("30.00")
     assert either.query.filters == (("channel", ("online",)), ("region", ("north", "south")))
-    as_json = service.get("daily_revenue", date_range="2025-03-30..2025-03-31", filters='{"region": ["north", "south"]}')
+    as_json = service.get(
+        "daily_revenue",
+        date_range="2025-03-30..2025-03-31",
+        filters='{"region": ["north", "south"]}',
+    )
     assert as_json.current_value == Decimal("70.00")
     for bad, code in [("dimensions", "invalid_dimension"), ("filters", "invalid_filter")]:
         with pytest.raises(InvalidRequestError) as caught:
-            service.get("daily_revenue", **{bad: "total_revenue:1" if bad == "filters" else "total_revenue"})
+            service.get(
+                "daily_revenue", **{bad: "total_revenue:1" if bad == "filters" else "total_revenue"}
+            )
         assert caught.value.code == code
         assert "region, channel" in str(caught.value)
 
@@ -179,16 +246,37 @@ def test_dimensions_and_filters(engine: Engine, service: KpiService) -> None:
 def test_default_filter_reads_one_attribution_model(engine: Engine, service: KpiService) -> None:
     """Campaign metrics read last_touch rows unless the caller filters or groups by the model."""
     day = date(2025, 3, 31)
-    insert(engine, "gold.scout_kpi_campaign_attribution", [
-        {"date": day, "campaign_id": "c", "channel": "search", "conversions": 3, "attribution_model": "last_touch"},
-        {"date": day, "campaign_id": "c", "channel": "email", "conversions": 5, "attribution_model": "first_touch"},
-    ])
+    insert(
+        engine,
+        "gold.scout_kpi_campaign_attribution",
+        [
+            {
+                "date": day,
+                "campaign_id": "c",
+                "channel": "search",
+                "conversions": 3,
+                "attribution_model": "last_touch",
+            },
+            {
+                "date": day,
+                "campaign_id": "c",
+                "channel": "email",
+                "conversions": 5,
+                "attribution_model": "first_touch",
+            },
+        ],
+    )
     assert service.get("campaign_conversions", date_range="last_1_days").current_value == 3
-    first = service.get("campaign_conversions", date_range="last_1_days", filters="attribution_model:first_touch")
+    first = service.get(
+        "campaign_conversions", date_range="last_1_days", filters="attribution_model:first_touch"
+    )
     assert first.current_value == 5
-    grouped = service.get("campaign_conversions", date_range="last_1_days", dimensions="attribution_model")
+    grouped = service.get(
+        "campaign_conversions", date_range="last_1_days", dimensions="attribution_model"
+    )
     assert {p.dimensions["attribution_model"]: p.value for p in grouped.time_series} == {
-        "first_touch": 5, "last_touch": 3
+        "first_touch": 5,
+        "last_touch": 3,
     }
 
 
@@ -209,7 +297,13 @@ def test_money_is_exact_to_the_cent(engine: Engine, service: KpiService) -> None
             expected[day] = exact
             day += timedelta(days=1)
     for offset in range(90 - len(rows)):
-        rows.append(revenue(day + timedelta(days=offset), str(Decimal(rng.randint(1, 10**8)) / 100), rng.randint(1, 999)))
+        rows.append(
+            revenue(
+                day + timedelta(days=offset),
+                str(Decimal(rng.randint(1, 10**8)) / 100),
+                rng.randint(1, 999),
+            )
+        )
     insert(engine, REVENUE, rows)
     span = f"2025-01-01..{max(r['date'] for r in rows)}"
     aov = service.get("average_order_value", date_range=span)

@@ -71,12 +71,16 @@ def require_scope(*scopes: str) -> Callable[..., Principal]:
             return ANONYMOUS
         if credentials is None:
             raise ApiError(
-                401, "unauthorized", "an API key is required: send `Authorization: Bearer <key>`",
+                401,
+                "unauthorized",
+                "an API key is required: send `Authorization: Bearer <key>`",
                 headers=_CHALLENGE,
             )
         principal = get_keys(request).authenticate(credentials.credentials)
         if principal is None:
-            raise ApiError(401, "unauthorized", "the API key is not valid or was revoked", headers=_CHALLENGE)
+            raise ApiError(
+                401, "unauthorized", "the API key is not valid or was revoked", headers=_CHALLENGE
+            )
         if not any(principal.allows(scope) for scope in scopes):
             raise ApiError(403, "forbidden", f"this API key lacks the {wanted} scope")
         return principal

@@ -65,7 +65,13 @@ class IdempotencyStore:
         return StoredResponse(request_hash, batch_id, int(status_code), response.encode())
 
     def record(
-        self, principal: str, key: str, request_hash: str, batch_id: str, status_code: int, body: bytes
+        self,
+        principal: str,
+        key: str,
+        request_hash: str,
+        batch_id: str,
+        status_code: int,
+        body: bytes,
     ) -> None:
         """Store the first response; call inside the transaction that stores the batch."""
         now = utcnow()
@@ -76,16 +82,27 @@ class IdempotencyStore:
         self.engine.execute(
             f"INSERT INTO {TABLE} (principal, idempotency_key, request_hash, batch_id, status_code, "
             "response, created_at, expires_at) VALUES ($p, $k, $h, $b, $s, $r, $now, $exp)",
-            {"p": principal, "k": key, "h": request_hash, "b": batch_id, "s": status_code,
-             "r": body.decode(), "now": now, "exp": now + self.retention},
+            {
+                "p": principal,
+                "k": key,
+                "h": request_hash,
+                "b": batch_id,
+                "s": status_code,
+                "r": body.decode(),
+                "now": now,
+                "exp": now + self.retention,
+            },
         )
 
     def purge(self) -> int:
         """Delete expired records; returns how many."""
         now = utcnow()
-        expired = int(self.engine.fetch_value(
-            f"SELECT count(*) FROM {TABLE} WHERE expires_at <= $now", {"now": now}
-        ) or 0)
+        expired = int(
+            self.engine.fetch_value(
+                f"SELECT count(*) FROM {TABLE} WHERE expires_at <= $now", {"now": now}
+            )
+            or 0
+        )
         if expired:
             self.engine.execute(f"DELETE FROM {TABLE} WHERE expires_at <= $now", {"now": now})
         return expired

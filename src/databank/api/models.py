@@ -15,9 +15,13 @@ class IngestionRequest(BaseModel):
     """A batch of raw records for one bronze source type."""
 
     source_system: str = Field(examples=["ecommerce_platform"], max_length=200)
-    data_batch: list[dict[str, Any]] = Field(min_length=1, description="The records, as JSON objects.")
+    data_batch: list[dict[str, Any]] = Field(
+        min_length=1, description="The records, as JSON objects."
+    )
     schema_version: str = Field(examples=["1.0.0"], max_length=200)
-    quality_checks: bool = Field(True, description="False stores without validation (status pending).")
+    quality_checks: bool = Field(
+        True, description="False stores without validation (status pending)."
+    )
     async_processing: bool = Field(False, description="True answers 202 at once; poll the status.")
 
 

@@ -46,6 +46,7 @@ class QueueItem:
 
     def times(self) -> dict[str, Any]:
         """The item's timestamps as ISO strings (UTC)."""
+
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() + "Z" if value else None
 
@@ -62,7 +63,9 @@ class IngestionQueue:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Several API processes on one PostgreSQL must not take the same batch.
-        self._skip_locked = " FOR UPDATE SKIP LOCKED" if engine.capabilities.concurrent_processes else ""
+        self._skip_locked = (
+            " FOR UPDATE SKIP LOCKED" if engine.capabilities.concurrent_processes else ""
+        )
 
     def add(
         self,
@@ -84,11 +87,19 @@ class IngestionQueue:
             "quality_checks, records, records_received, status, attempts, principal, enqueued_at, "
             "started_at, finished_at) VALUES ($b, $t, $s, $v, $q, $r, $n, $st, $a, $p, $e, $sa, $f)",
             {
-                "b": batch_id, "t": source_type, "s": source_system, "v": schema_version,
-                "q": quality_checks, "r": "" if done else orjson.dumps(records).decode(),
-                "n": records_received, "st": DONE if done else QUEUED,
-                "a": 1 if done else 0, "p": principal, "e": received_at,
-                "sa": received_at if done else None, "f": now if done else None,
+                "b": batch_id,
+                "t": source_type,
+                "s": source_system,
+                "v": schema_version,
+                "q": quality_checks,
+                "r": "" if done else orjson.dumps(records).decode(),
+                "n": records_received,
+                "st": DONE if done else QUEUED,
+                "a": 1 if done else 0,
+                "p": principal,
+                "e": received_at,
+                "sa": received_at if done else None,
+                "f": now if done else None,
             },
         )
 
@@ -117,21 +128,34 @@ class IngestionQueue:
 
     def fail_attempt(self, batch_id: str, error: str, max_attempts: int) -> bool:
         """Count a failed attempt; after `max_attempts` the batch is marked failed (returns True)."""
-        attempts = int(self.engine.fetch_value(
-            f"SELECT attempts FROM {TABLE} WHERE batch_id = $b", {"b": batch_id}
-        ) or 0) + 1
+        attempts = (
+            int(
+                self.engine.fetch_value(
+                    f"SELECT attempts FROM {TABLE} WHERE batch_id = $b", {"b": batch_id}
+                )
+                or 0
+            )
+            + 1
+        )
         final = attempts >= max_attempts
         self.engine.execute(
             f"UPDATE {TABLE} SET attempts = $a, last_error = $e, status = $st, finished_at = $f "
             "WHERE batch_id = $b",
-            {"a": attempts, "e": error[:2000], "st": FAILED if final else QUEUED,
-             "f": utcnow() if final else None, "b": batch_id},
+            {
+                "a": attempts,
+                "e": error[:2000],
+                "st": FAILED if final else QUEUED,
+                "f": utcnow() if final else None,
+                "b": batch_id,
+            },
         )
         return final
 
     def get(self, batch_id: str) -> QueueItem | None:
         """One batch's entry, or None."""
-        rows = self.engine.fetch_rows(f"SELECT {_COLUMNS} FROM {TABLE} WHERE batch_id = $b", {"b": batch_id})
+        rows = self.engine.fetch_rows(
+            f"SELECT {_COLUMNS} FROM {TABLE} WHERE batch_id = $b", {"b": batch_id}
+        )
         return QueueItem(*rows[0]) if rows else None
 
     def depth(self) -> dict[str, int]:
@@ -147,9 +171,14 @@ class IngestionQueue:
         """Forget processed batches older than `retention` (queued ones are never purged)."""
         cutoff = utcnow() - retention
         params = {"d": DONE, "c": cutoff}
-        old = int(self.engine.fetch_value(
-            f"SELECT count(*) FROM {TABLE} WHERE status = $d AND finished_at < $c", params
-        ) or 0)
+        old = int(
+            self.engine.fetch_value(
+                f"SELECT count(*) FROM {TABLE} WHERE status = $d AND finished_at < $c", params
+            )
+            or 0
+        )
         if old:
-            self.engine.execute(f"DELETE FROM {TABLE} WHERE status = $d AND finished_at < $c", params)
+            self.engine.execute(
+                f"DELETE FROM {TABLE} WHERE status = $d AND finished_at < $c", params
+            )
         return old

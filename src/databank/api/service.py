@@ -111,21 +111,35 @@ class IngestionService:
                 return _replay(stored, signature, key)
 
     def _accept(
-        self, principal: Principal, source_type: str, envelope: Envelope, key: str | None, signature: str
+        self,
+        principal: Principal,
+        source_type: str,
+        envelope: Envelope,
+        key: str | None,
+        signature: str,
     ) -> Reply:
         batch_id = str(uuid.uuid4())
         received = utcnow()
         if envelope.async_processing:
             # Refuse now what the worker would refuse later: the client is still listening.
             self.writer.contracts.get(source_type, envelope.schema_version)
-            return self._enqueue(principal, source_type, envelope, key, signature, batch_id, received)
+            return self._enqueue(
+                principal, source_type, envelope, key, signature, batch_id, received
+            )
         body: list[bytes] = []
 
         def commit_with(result: Any) -> None:
             encoded = orjson.dumps(batch_response(result))
             self.queue.add(
-                batch_id, source_type, envelope.source_system, envelope.schema_version,
-                envelope.quality_checks, None, result.records_received, principal.key_id, received,
+                batch_id,
+                source_type,
+                envelope.source_system,
+                envelope.schema_version,
+                envelope.quality_checks,
+                None,
+                result.records_received,
+                principal.key_id,
+                received,
             )
             if key is not None:
                 self.idempotency.record(principal.key_id, key, signature, batch_id, 200, encoded)
@@ -171,9 +185,15 @@ class IngestionService:
         engine = self.bank.engine
         with self.write_gate(), engine.transaction():
             self.queue.add(
-                batch_id, source_type, envelope.source_system, envelope.schema_version,
-                envelope.quality_checks, envelope.records, len(envelope.records),
-                principal.key_id, received,
+                batch_id,
+                source_type,
+                envelope.source_system,
+                envelope.schema_version,
+                envelope.quality_checks,
+                envelope.records,
+                len(envelope.records),
+                principal.key_id,
+                received,
             )
             if key is not None:
                 self.idempotency.record(principal.key_id, key, signature, batch_id, 202, encoded)
@@ -191,7 +211,10 @@ class IngestionService:
         """
         taken: list[str] = []
         try:
-            with self.write_gate(), self.bank.engine.transaction() if self._lock_queued else nullcontext():
+            with (
+                self.write_gate(),
+                self.bank.engine.transaction() if self._lock_queued else nullcontext(),
+            ):
                 found = self.queue.take()
                 if found is None:
                     return False
@@ -233,7 +256,10 @@ class IngestionService:
         """Forget expired idempotency records and old processed queue entries."""
         retention = self.idempotency.retention
         with self.write_gate():
-            return {"idempotency_keys": self.idempotency.purge(), "queue": self.queue.purge(retention)}
+            return {
+                "idempotency_keys": self.idempotency.purge(),
+                "queue": self.queue.purge(retention),
+            }
 
     # -- status ----------------------------------------------------------------------------------
     def status(self, batch_id: str) -> dict[str, Any]:
@@ -251,16 +277,18 @@ class IngestionService:
             report["schema_version"] = result.schema_version
         else:
             assert item is not None
-            report.update({
-                "status": "failed" if item.status == FAILED else "queued",
-                "validation_status": "failed" if item.status == FAILED else "pending",
-                "records_received": item.records_received,
-                "source_type": item.source_type,
-                "source_system": item.source_system,
-                "schema_version": item.schema_version,
-                "quality_score": None,
-                "errors": [],
-            })
+            report.update(
+                {
+                    "status": "failed" if item.status == FAILED else "queued",
+                    "validation_status": "failed" if item.status == FAILED else "pending",
+                    "records_received": item.records_received,
+                    "source_type": item.source_type,
+                    "source_system": item.source_system,
+                    "schema_version": item.schema_version,
+                    "quality_score": None,
+                    "errors": [],
+                }
+            )
         if item is not None:
             report.update(item.times())
             report["attempts"] = item.attempts
@@ -272,7 +300,8 @@ class IngestionService:
 def _replay(stored: StoredResponse, signature: str, key: str) -> Reply:
     if stored.request_hash != signature:
         raise ApiError(
-            409, "idempotency_key_reused",
+            409,
+            "idempotency_key_reused",
             f"Idempotency-Key {key!r} was already used with a different request body; "
             "use a new key for a new request",
             details={"batch_id": stored.batch_id},

@@ -119,7 +119,9 @@ class KeyStore:
         self._remember = not engine.capabilities.concurrent_processes
         self._known: dict[str, tuple[int, Principal]] = {}
 
-    def create(self, scopes: list[str] | tuple[str, ...], name: str | None = None) -> tuple[ApiKey, str]:
+    def create(
+        self, scopes: list[str] | tuple[str, ...], name: str | None = None
+    ) -> tuple[ApiKey, str]:
         """Make a key; returns it and its plaintext, which is shown once and never stored."""
         wanted = check_scopes(scopes)
         key_id = secrets.token_hex(6)
@@ -128,8 +130,13 @@ class KeyStore:
         self.engine.execute(
             f"INSERT INTO {TABLE} (key_id, name, key_hash, scopes, created_at) "
             "VALUES ($id, $name, $hash, $scopes, $created)",
-            {"id": key_id, "name": name, "hash": hash_key(plaintext), "scopes": " ".join(wanted),
-             "created": created},
+            {
+                "id": key_id,
+                "name": name,
+                "hash": hash_key(plaintext),
+                "scopes": " ".join(wanted),
+                "created": created,
+            },
         )
         return ApiKey(key_id, name, wanted, created, None, None), plaintext
 
@@ -143,7 +150,9 @@ class KeyStore:
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke a key (it stops working at once); revoking twice keeps the first time."""
-        found = self.engine.fetch_value(f"SELECT count(*) FROM {TABLE} WHERE key_id = $id", {"id": key_id})
+        found = self.engine.fetch_value(
+            f"SELECT count(*) FROM {TABLE} WHERE key_id = $id", {"id": key_id}
+        )
         if not found:
             raise UnknownKeyError(f"no API key with id {key_id!r}", "see `databank keys list`")
         self.engine.execute(
@@ -189,7 +198,8 @@ class KeyStore:
             self._touched[key_id] = now
         try:
             self.engine.execute(
-                f"UPDATE {TABLE} SET last_used_at = $now WHERE key_id = $id", {"id": key_id, "now": _now()}
+                f"UPDATE {TABLE} SET last_used_at = $now WHERE key_id = $id",
+                {"id": key_id, "now": _now()},
             )
         except Exception as exc:  # bookkeeping only: never fail a request over the timestamp
             logger.warning("could not record the use of API key %s: %s", key_id, exc)

@@ -95,7 +95,9 @@ class GoldDataAccess:
         gold = [t.qualified for t in self.bank.schema.layer("gold")]
         qualified = name if name.startswith("gold.") else f"gold.{name}"
         if qualified not in gold:
-            raise UnknownTableError(f"unknown gold table {name!r}", f"gold tables: {', '.join(gold)}")
+            raise UnknownTableError(
+                f"unknown gold table {name!r}", f"gold tables: {', '.join(gold)}"
+            )
         return qualified
 
 

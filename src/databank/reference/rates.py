@@ -80,7 +80,8 @@ def read_ecb_csv(path: Path | None = None) -> dict[str, list[tuple[date, Decimal
         raise ReferenceDataError(f"cannot read the exchange-rate file {path}: {exc}") from None
     if not rows or not rows[0] or rows[0][0].strip() != "Date":
         raise ReferenceDataError(
-            f"{path} is not an ECB rates file", "its first line must start with `Date,` (eurofxref-hist.csv)"
+            f"{path} is not an ECB rates file",
+            "its first line must start with `Date,` (eurofxref-hist.csv)",
         )
     header = [h.strip() for h in rows[0]]
     for name in header[1:]:
@@ -117,7 +118,9 @@ def _rate(text: str, path: Path, line: int, currency: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ReferenceDataError(f"{path}:{line}: {currency} rate {text!r} is not a number") from None
+        raise ReferenceDataError(
+            f"{path}:{line}: {currency} rate {text!r} is not a number"
+        ) from None
     if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -RATE_SCALE:  # type: ignore[operator]
         raise ReferenceDataError(
             f"{path}:{line}: {currency} rate {text!r} must be positive with at most {RATE_SCALE} decimals"
@@ -193,7 +196,9 @@ def load_exchange_rates(engine: Engine, path: Path | None = None) -> LoadResult:
         raise ReferenceDataError(f"cannot read the exchange-rate file {path}: {exc}") from None
     table = _daily_rates_of(path, mtime)
     keys = ("currency", "rate_date")
-    same = " AND ".join(f"n.{c} = t.{c}" for c in (*keys, "rate_per_eur", "published_date", "source"))
+    same = " AND ".join(
+        f"n.{c} = t.{c}" for c in (*keys, "rate_per_eur", "published_date", "source")
+    )
     match = " AND ".join(f"t.{c} = n.{c}" for c in keys)
     columns = "currency, rate_date, rate_per_eur, published_date, source"
     if not engine.fetch_value(f"SELECT count(*) FROM {RATES_TABLE}"):  # a new database: no diff
@@ -212,14 +217,18 @@ def load_exchange_rates(engine: Engine, path: Path | None = None) -> LoadResult:
             f"(SELECT currency, rate_date, CAST(rate_text AS DECIMAL(18, {RATE_SCALE})) AS rate_per_eur, "
             f"published_date, source FROM {_STAGING})"
         )
-        stale = f"FROM {RATES_TABLE} AS t WHERE NOT EXISTS (SELECT 1 FROM {staged} AS n WHERE {same})"
+        stale = (
+            f"FROM {RATES_TABLE} AS t WHERE NOT EXISTS (SELECT 1 FROM {staged} AS n WHERE {same})"
+        )
         deleted = int(engine.fetch_value(f"SELECT count(*) {stale}") or 0)
         if deleted:
             engine.execute(
                 f"DELETE FROM {RATES_TABLE} WHERE (currency, rate_date) IN "
                 f"(SELECT t.currency, t.rate_date {stale})"
             )
-        fresh = f"FROM {staged} AS n WHERE NOT EXISTS (SELECT 1 FROM {RATES_TABLE} AS t WHERE {match})"
+        fresh = (
+            f"FROM {staged} AS n WHERE NOT EXISTS (SELECT 1 FROM {RATES_TABLE} AS t WHERE {match})"
+        )
         inserted = int(engine.fetch_value(f"SELECT count(*) {fresh}") or 0)
         if inserted:
             engine.execute(f"INSERT INTO {RATES_TABLE} ({columns}) SELECT {columns} {fresh}")

@@ -48,7 +48,9 @@ def silver_pg_template(pg_server: str) -> Iterator[str]:
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated engine (DuckDB, PostgreSQL) with empty bronze and silver tables."""
     if request.param == "duckdb":
-        target = tmp_path / "databank.duckdb"  # not silver.duckdb: the catalog would clash with the schema
+        target = (
+            tmp_path / "databank.duckdb"
+        )  # not silver.duckdb: the catalog would clash with the schema
         shutil.copy(request.getfixturevalue("silver_duckdb_template"), target)
         engine = connect(f"duckdb:///{target}")
         yield engine

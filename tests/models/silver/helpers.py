@@ -20,8 +20,14 @@ CENT = Decimal("0.01")
 BOOKKEEPING = ("created_at", "updated_at")
 
 
-def write(bank: Databank, source_type: str, records: Sequence[Mapping[str, Any]],
-          source_system: str = "shop", failed: int = 0, duplicates: int = 0) -> None:
+def write(
+    bank: Databank,
+    source_type: str,
+    records: Sequence[Mapping[str, Any]],
+    source_system: str = "shop",
+    failed: int = 0,
+    duplicates: int = 0,
+) -> None:
     """Write one bronze batch and check how many records failed validation or were re-deliveries."""
     result = bank.bronze.write_batch(source_type, list(records), source_system=source_system)
     assert (result.failed, result.duplicates) == (failed, duplicates), result.errors
@@ -45,12 +51,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def rows(engine: Engine, table: str, key: str, columns: Sequence[str] | None = None) -> dict[Any, dict[str, Any]]:
+def rows(
+    engine: Engine, table: str, key: str, columns: Sequence[str] | None = None
+) -> dict[Any, dict[str, Any]]:
     """Rows of `table` by `key`, engine differences smoothed (UUIDs as text, decimals compared by value)."""
     names = list(columns or [c for c in engine.column_types(table) if c not in BOOKKEEPING])
     if key not in names:
         names.insert(0, key)
-    found = engine.fetch_rows(f"SELECT {', '.join(quote_ident(c) for c in names)} FROM {quote_table(table)}")
+    found = engine.fetch_rows(
+        f"SELECT {', '.join(quote_ident(c) for c in names)} FROM {quote_table(table)}"
+    )
     out = {}
     for row in found:
         record = {n: _plain(v) for n, v in zip(names, row, strict=True)}
@@ -62,7 +72,9 @@ def rows(engine: Engine, table: str, key: str, columns: Sequence[str] | None = N
 def table(engine: Engine, name: str, bookkeeping: bool = False) -> list[tuple[Any, ...]]:
     """Every row of `name` (without its created_at/updated_at unless asked), sorted: whole-table comparisons."""
     names = [c for c in engine.column_types(name) if bookkeeping or c not in BOOKKEEPING]
-    found = engine.fetch_rows(f"SELECT {', '.join(quote_ident(c) for c in names)} FROM {quote_table(name)}")
+    found = engine.fetch_rows(
+        f"SELECT {', '.join(quote_ident(c) for c in names)} FROM {quote_table(name)}"
+    )
     return sorted((tuple(_plain(v) for v in row) for row in found), key=repr)
 
 

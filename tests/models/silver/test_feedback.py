@@ -28,12 +28,22 @@ def _vader_compound(score: float) -> float:
 
 def test_labels_follow_vaders_thresholds() -> None:
     assert [label(s) for s in (0.05, 0.0499, 0.0, -0.0499, -0.05, None)] == [
-        "positive", "neutral", "neutral", "neutral", "negative", "unscored"]
+        "positive",
+        "neutral",
+        "neutral",
+        "neutral",
+        "negative",
+        "unscored",
+    ]
 
 
 def test_english_is_vader() -> None:
     text = "The parcel was late and nobody answered my emails. Terrible!"
-    assert compound(text, "en") == SentimentIntensityAnalyzer().polarity_scores(text)["compound"] < -0.5
+    assert (
+        compound(text, "en")
+        == SentimentIntensityAnalyzer().polarity_scores(text)["compound"]
+        < -0.5
+    )
 
 
 def test_lexicon_languages() -> None:
@@ -49,26 +59,45 @@ def test_lexicon_languages() -> None:
 
 def test_languages_declared_detected_unknown() -> None:
     found = analyse(
-        ["Delivery was fast.", "Die Lieferung war schnell und gut.", "La livraison était rapide et parfaite.",
-         "Bardzo dobry produkt, polecam wszystkim.", "!!! 123"],
+        [
+            "Delivery was fast.",
+            "Die Lieferung war schnell und gut.",
+            "La livraison était rapide et parfaite.",
+            "Bardzo dobry produkt, polecam wszystkim.",
+            "!!! 123",
+        ],
         ["de", None, None, None, None],
         [None] * 5,
     )
-    assert [a.language for a in found] == ["de", "de", "fr", "pl", "unknown"]  # a declared language wins
+    assert [a.language for a in found] == [
+        "de",
+        "de",
+        "fr",
+        "pl",
+        "unknown",
+    ]  # a declared language wins
     assert [a.sentiment_label for a in found[3:]] == ["unscored", "unscored"]
 
 
 def test_categories_topics_escalation() -> None:
     (de, fr, en) = analyse(
-        ["Die Lieferung kam zu spät und das Paket war beschädigt.",
-         "Le colis est arrivé en retard, mais le service client était très aimable.",
-         "Overpriced and it broke. I want my money back or I call my lawyer."],
+        [
+            "Die Lieferung kam zu spät und das Paket war beschädigt.",
+            "Le colis est arrivé en retard, mais le service client était très aimable.",
+            "Overpriced and it broke. I want my money back or I call my lawyer.",
+        ],
         ["de", "fr", "en"],
         [2, 3, 1],
     )
     assert (de.categories, de.key_topics, de.escalation) == (
-        ("delivery", "quality"), ("late_delivery", "damaged_item"), False)
-    assert (fr.categories, fr.key_topics) == (("delivery", "support"), ("late_delivery", "helpful_support"))
+        ("delivery", "quality"),
+        ("late_delivery", "damaged_item"),
+        False,
+    )
+    assert (fr.categories, fr.key_topics) == (
+        ("delivery", "support"),
+        ("late_delivery", "helpful_support"),
+    )
     assert set(en.categories) == {"price", "quality", "returns"} and en.escalation
     assert {"price_too_high", "damaged_item"} <= set(en.key_topics)
 
@@ -84,32 +113,78 @@ def test_priority_formula() -> None:
 def test_demo_feedback_polarity() -> None:
     """On the demo generator's texts (tone known), positive and negative reviews get their label."""
     texts = all_texts()
-    cells = [(lang, tone) for lang in LANGUAGES for tone in TONES for _ in TOPICS for _ in range(VARIANTS)]
+    cells = [
+        (lang, tone)
+        for lang in LANGUAGES
+        for tone in TONES
+        for _ in TOPICS
+        for _ in range(VARIANTS)
+    ]
     found = analyse(texts, [None] * len(texts), [None] * len(texts))
     assert [a.language for a in found] == [lang for lang, _ in cells]
-    agree = Counter(lang for (lang, tone), a in zip(cells, found, strict=True)
-                    if tone != "neutral" and a.sentiment_label == tone)
+    agree = Counter(
+        lang
+        for (lang, tone), a in zip(cells, found, strict=True)
+        if tone != "neutral" and a.sentiment_label == tone
+    )
     per_language = len(TOPICS) * VARIANTS * 2
     assert all(agree[lang] / per_language >= 0.85 for lang in LANGUAGES), agree
 
 
 def _fb(fid: str, text: str, **extra: object) -> dict:
-    return {"feedback_id": fid, "feedback_text": text, "submitted_at": "2024-03-20T08:00:00Z", **extra}
+    return {
+        "feedback_id": fid,
+        "feedback_text": text,
+        "submitted_at": "2024-03-20T08:00:00Z",
+        **extra,
+    }
 
 
 def test_clean_feedback(bank: Databank, engine: Engine, runner: Runner) -> None:
-    write(bank, "customers", [{"customer_id": "C1", "email": "ann@example.com", "registration_date": "2024-01-01"}])
+    write(
+        bank,
+        "customers",
+        [{"customer_id": "C1", "email": "ann@example.com", "registration_date": "2024-01-01"}],
+    )
     fid = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
-    write(bank, "feedback", [
-        _fb("F1", "Very disappointed. My order arrived more than a week late.", rating=1, customer_id="C1",
-            channel="survey", interaction_type="delivery"),
-        _fb(fid, "Tolle Erfahrung! Schnelle Lieferung.", rating=5, language="de",
-            submitted_at="2024-03-20T23:30:00-03:00"),
-        _fb("F3", "Great!", rating=6),  # rating out of range: fails
-        _fb("F4", "It was okay.", rating=3, customer_id="X9"),
-    ], source_system="survey", failed=1)
-    write(bank, "feedback", [_fb("F4", "Actually, the support was great and solved my problem.", rating=4,
-                                 customer_id="X9")], source_system="survey")
+    write(
+        bank,
+        "feedback",
+        [
+            _fb(
+                "F1",
+                "Very disappointed. My order arrived more than a week late.",
+                rating=1,
+                customer_id="C1",
+                channel="survey",
+                interaction_type="delivery",
+            ),
+            _fb(
+                fid,
+                "Tolle Erfahrung! Schnelle Lieferung.",
+                rating=5,
+                language="de",
+                submitted_at="2024-03-20T23:30:00-03:00",
+            ),
+            _fb("F3", "Great!", rating=6),  # rating out of range: fails
+            _fb("F4", "It was okay.", rating=3, customer_id="X9"),
+        ],
+        source_system="survey",
+        failed=1,
+    )
+    write(
+        bank,
+        "feedback",
+        [
+            _fb(
+                "F4",
+                "Actually, the support was great and solved my problem.",
+                rating=4,
+                customer_id="X9",
+            )
+        ],
+        source_system="survey",
+    )
     ok(runner.run())
 
     got = rows(engine, "silver.ces_clean_feedback", "feedback_id")
@@ -119,15 +194,38 @@ def test_clean_feedback(bank: Databank, engine: Engine, runner: Runner) -> None:
     f1 = got[f1_id]
     person = rows(engine, "meta.customer_id_map", "source_customer_id")["C1"]["customer_id"]
     assert (f1["customer_id"], f1["rating"], f1["channel"], f1["interaction_type"]) == (
-        person, Decimal(1), "survey", "delivery")
-    assert f1["sentiment_score"] == Decimal(str(SentimentIntensityAnalyzer().polarity_scores(
-        "Very disappointed. My order arrived more than a week late.")["compound"]))
-    assert (f1["sentiment_label"], f1["categories"], f1["key_topics"]) == ("negative", ("delivery",), ("late_delivery",))
-    assert f1["priority_score"] == Decimal(str(priority_score(1, float(f1["sentiment_score"]), False)))
+        person,
+        Decimal(1),
+        "survey",
+        "delivery",
+    )
+    assert f1["sentiment_score"] == Decimal(
+        str(
+            SentimentIntensityAnalyzer().polarity_scores(
+                "Very disappointed. My order arrived more than a week late."
+            )["compound"]
+        )
+    )
+    assert (f1["sentiment_label"], f1["categories"], f1["key_topics"]) == (
+        "negative",
+        ("delivery",),
+        ("late_delivery",),
+    )
+    assert f1["priority_score"] == Decimal(
+        str(priority_score(1, float(f1["sentiment_score"]), False))
+    )
     assert f1["submission_date"] == date(2024, 3, 20)
     de = got[fid]
-    assert (de["sentiment_label"], de["submission_date"], de["customer_id"]) == ("positive", date(2024, 3, 21), None)
+    assert (de["sentiment_label"], de["submission_date"], de["customer_id"]) == (
+        "positive",
+        date(2024, 3, 21),
+        None,
+    )
     f4 = got[f4_id]  # the latest version; an unknown customer keeps the source id
-    assert (f4["rating"], f4["customer_id"], f4["key_topics"]) == (Decimal(4), "X9", ("helpful_support",))
+    assert (f4["rating"], f4["customer_id"], f4["key_topics"]) == (
+        Decimal(4),
+        "X9",
+        ("helpful_support",),
+    )
     analysed = engine.fetch_value("SELECT count(*) FROM meta.feedback_analysis")
     assert analysed == 4  # every passed bronze record (both F4 versions), never the failed one

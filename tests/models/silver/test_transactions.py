@@ -19,33 +19,79 @@ TX = "silver.scout_clean_transactions"
 
 
 def _tx(tid: str, ts: str, amount: float, currency: str = "EUR", **extra: object) -> dict:
-    return {"transaction_id": tid, "customer_id": "C1", "product_id": "P1", "timestamp": ts,
-            "amount": amount, "currency": currency, **extra}
+    return {
+        "transaction_id": tid,
+        "customer_id": "C1",
+        "product_id": "P1",
+        "timestamp": ts,
+        "amount": amount,
+        "currency": currency,
+        **extra,
+    }
 
 
 def _token(email: str) -> str:
     """The BronzeWriter's pseudonym of an e-mail, computed here with hmac (normalised: trimmed, lower)."""
-    return "pii_" + hmac.new(PII_KEY.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+    return (
+        "pii_"
+        + hmac.new(PII_KEY.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()[
+            :32
+        ]
+    )
 
 
 def test_typed_latest_converted_refunds(bank: Databank, engine: Engine, runner: Runner) -> None:
-    write(bank, "transactions", [
-        _tx("T1", "2024-03-15T10:00:00Z", 100.00, "USD", channel="online", region="north",
-            payment_method="card", discount_applied=5, tax_amount=16.5, campaign_id="K1"),
-        _tx("T2", "2024-03-16T09:00:00Z", 20, "EUR", transaction_type="refund",
-            original_transaction_id="T0", tax_amount=3.8, channel="store"),
-        _tx("T3", "2024-03-16T12:00:00Z", -12.34, "GBP"),  # a Saturday: Friday's rate
-        _tx("T4", "2024-03-17T08:00:00Z", 50),
-        _tx("T5", "2026-09-10T11:00:00Z", 3.63, "USD"),  # 3.63 / 1.1616 = 3.125 exactly
-        _tx("T6", "2024-03-15T23:30:00-02:00", 10, "PLN", customer_email=" Bob@Example.com"),
-        _tx("T7", "2024-03-18T10:00:00Z", 10, "ARS"),  # no ECB rate
-        _tx("T8", "not a time", 10),  # fails validation
-    ], failed=1)
-    write(bank, "transactions", [
-        _tx("T4", "2024-03-17T08:00:00Z", 55),  # a newer version
-        _tx("T1", "2024-03-15T10:00:00Z", 999, "USD", payment_method="cheque"),  # newer but failed
-    ], failed=1)
-    write(bank, "transactions", [_tx("T9", "2024-03-19T10:00:00Z", 1), _tx("T9", "2024-03-19T10:00:00Z", 2)])
+    write(
+        bank,
+        "transactions",
+        [
+            _tx(
+                "T1",
+                "2024-03-15T10:00:00Z",
+                100.00,
+                "USD",
+                channel="online",
+                region="north",
+                payment_method="card",
+                discount_applied=5,
+                tax_amount=16.5,
+                campaign_id="K1",
+            ),
+            _tx(
+                "T2",
+                "2024-03-16T09:00:00Z",
+                20,
+                "EUR",
+                transaction_type="refund",
+                original_transaction_id="T0",
+                tax_amount=3.8,
+                channel="store",
+            ),
+            _tx("T3", "2024-03-16T12:00:00Z", -12.34, "GBP"),  # a Saturday: Friday's rate
+            _tx("T4", "2024-03-17T08:00:00Z", 50),
+            _tx("T5", "2026-09-10T11:00:00Z", 3.63, "USD"),  # 3.63 / 1.1616 = 3.125 exactly
+            _tx("T6", "2024-03-15T23:30:00-02:00", 10, "PLN", customer_email=" Bob@Example.com"),
+            _tx("T7", "2024-03-18T10:00:00Z", 10, "ARS"),  # no ECB rate
+            _tx("T8", "not a time", 10),  # fails validation
+        ],
+        failed=1,
+    )
+    write(
+        bank,
+        "transactions",
+        [
+            _tx("T4", "2024-03-17T08:00:00Z", 55),  # a newer version
+            _tx(
+                "T1", "2024-03-15T10:00:00Z", 999, "USD", payment_method="cheque"
+            ),  # newer but failed
+        ],
+        failed=1,
+    )
+    write(
+        bank,
+        "transactions",
+        [_tx("T9", "2024-03-19T10:00:00Z", 1), _tx("T9", "2024-03-19T10:00:00Z", 2)],
+    )
     ok(runner.run())
 
     got = rows(engine, TX, "transaction_id")
@@ -56,9 +102,18 @@ def test_typed_latest_converted_refunds(bank: Databank, engine: Engine, runner: 
     assert t1["amount"] == Decimal("91.81") == eur("100.00", "USD", date(2024, 3, 15))
     assert t1["discount_applied"] == eur("5", "USD", date(2024, 3, 15)) == Decimal("4.59")
     assert t1["tax_amount"] == eur("16.5", "USD", date(2024, 3, 15)) == Decimal("15.15")
-    assert (t1["currency"], t1["channel"], t1["region"], t1["payment_method"], t1["campaign_id"]) == (
-        "EUR", "online", "north", "card", "K1")
-    assert (t1["customer_id"], t1["product_id"], t1["transaction_date"]) == ("C1", "P1", date(2024, 3, 15))
+    assert (
+        t1["currency"],
+        t1["channel"],
+        t1["region"],
+        t1["payment_method"],
+        t1["campaign_id"],
+    ) == ("EUR", "online", "north", "card", "K1")
+    assert (t1["customer_id"], t1["product_id"], t1["transaction_date"]) == (
+        "C1",
+        "P1",
+        date(2024, 3, 15),
+    )
     assert t1["data_quality_score"] == Decimal(1)
     # refunds: by type (positive amount sent) or by sign; tax follows the sign
     assert (got["T2"]["amount"], got["T2"]["tax_amount"]) == (Decimal("-20.00"), Decimal("-3.80"))
@@ -81,7 +136,8 @@ def test_typed_latest_converted_refunds(bank: Databank, engine: Engine, runner: 
     # the winning bronze row is the source
     source = engine.fetch_value(
         "SELECT count(*) FROM silver.scout_clean_transactions AS t JOIN bronze.scout_raw_transactions AS b "
-        "ON b.id = t.source_bronze_id WHERE b.validation_status = 'passed'")
+        "ON b.id = t.source_bronze_id WHERE b.validation_status = 'passed'"
+    )
     assert source == len(got)
 
 

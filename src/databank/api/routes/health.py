@@ -32,7 +32,9 @@ def health(request: Request, bank: Databank = Depends(get_bank)) -> Response:
     except Exception as exc:  # any failure here means "not ready", which is what we report
         logger.warning("health check failed: %s", exc)
         report["status"] = "unavailable"
-        report["engine"].update(reachable=False, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        report["engine"].update(
+            reachable=False, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        )
         return json_response(503, report)
     worker = getattr(request.app.state, "worker", None)
     report["queue"]["worker"] = worker is not None

@@ -18,9 +18,13 @@ router = APIRouter(prefix="/api/v1/ingestion", tags=["ingestion"])
 _REQUEST_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": IngestionRequest.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )}},
+        "content": {
+            "application/json": {
+                "schema": IngestionRequest.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                )
+            }
+        },
     }
 }
 
@@ -51,7 +55,8 @@ async def ingest(
     valid = source_types()
     if source_type not in valid:
         raise ApiError(
-            404, "unknown_source_type",
+            404,
+            "unknown_source_type",
             f"unknown source type {source_type!r}; valid: {', '.join(valid)}",
             details={"valid": list(valid)},
         )

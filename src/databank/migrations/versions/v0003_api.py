@@ -56,7 +56,9 @@ def _tables(engine: Engine) -> dict[str, tuple[str, list[str]]]:
                 f"records_received {integer} NOT NULL, status {text} NOT NULL, "
                 f"attempts {integer} NOT NULL DEFAULT 0, last_error {text}, principal {text}, "
                 f"enqueued_at {ts} NOT NULL, started_at {ts}, finished_at {ts})",
-                *_index(engine, "ix_ingestion_queue_status", INGESTION_QUEUE, "status, enqueued_at"),
+                *_index(
+                    engine, "ix_ingestion_queue_status", INGESTION_QUEUE, "status, enqueued_at"
+                ),
             ],
         ),
     }

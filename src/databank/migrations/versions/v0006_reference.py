@@ -20,11 +20,19 @@ _NOW = Default("now()", is_expression=True)
 
 
 def _col(
-    name: str, type_: str, *, pk: bool = False, not_null: bool = False, now: bool = False,
+    name: str,
+    type_: str,
+    *,
+    pk: bool = False,
+    not_null: bool = False,
+    now: bool = False,
     default: Default | None = None,
 ) -> Column:
     return Column(
-        name, ColumnType.parse(type_), primary_key=pk, not_null=not_null,
+        name,
+        ColumnType.parse(type_),
+        primary_key=pk,
+        not_null=not_null,
         default=_NOW if now else default,
     )
 
@@ -96,15 +104,25 @@ def apply(engine: Engine) -> list[Change]:
         for statement in statements:
             engine.execute(statement)
         changes.append(
-            Change(table.name, "meta", "create_table", f"create {table.qualified}: {description}",
-                   ";\n".join(statements) + ";")
+            Change(
+                table.name,
+                "meta",
+                "create_table",
+                f"create {table.qualified}: {description}",
+                ";\n".join(statements) + ";",
+            )
         )
     loaded = load_exchange_rates(engine)
     if loaded.inserted or loaded.deleted:
         changes.append(
-            Change("exchange_rates", "meta", "load_data",
-                   f"load {RATES_TABLE}: {loaded.inserted} rows written, {loaded.deleted} removed "
-                   f"({loaded.rows} in the shipped ECB file)", "databank.reference.load_exchange_rates()")
+            Change(
+                "exchange_rates",
+                "meta",
+                "load_data",
+                f"load {RATES_TABLE}: {loaded.inserted} rows written, {loaded.deleted} removed "
+                f"({loaded.rows} in the shipped ECB file)",
+                "databank.reference.load_exchange_rates()",
+            )
         )
     return changes
 

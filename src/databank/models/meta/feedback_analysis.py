@@ -53,7 +53,9 @@ def feedback_analysis(feedback: pa.Table) -> pa.Table:
         return SCHEMA.empty_table()
     records = passed.select(["id", "interaction_context"]).to_pylist()
     payloads = [_payload(r["interaction_context"]) for r in records]
-    texts = [p.get("feedback_text") if isinstance(p.get("feedback_text"), str) else "" for p in payloads]
+    texts = [
+        p.get("feedback_text") if isinstance(p.get("feedback_text"), str) else "" for p in payloads
+    ]
     declared = [p.get("language") if isinstance(p.get("language"), str) else None for p in payloads]
     ratings = [_rating(p.get("rating")) for p in payloads]
     found = analyse(texts, declared, ratings)

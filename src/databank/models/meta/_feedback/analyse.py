@@ -55,7 +55,9 @@ def _matchers() -> tuple[dict[str, Matcher[str]], dict[str, Matcher[str]], dict[
     topics = build_matchers({name: keywords for name, (_, keywords) in rules.TOPICS.items()})
     escalation = build_matchers({"escalation": rules.ESCALATION})
     for matchers in (categories, topics, escalation):
-        matchers["*"] = Matcher.build(pair for m in list(matchers.values()) for pair in m.keywords())
+        matchers["*"] = Matcher.build(
+            pair for m in list(matchers.values()) for pair in m.keywords()
+        )
     return categories, topics, escalation
 
 

@@ -28,7 +28,9 @@ def _detector() -> Any:
         from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
     except ImportError:
         raise MissingExtraError("lingua-language-detector", "ml") from None
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in DETECTED]
+    languages = [
+        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in DETECTED
+    ]
     return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
 
 

@@ -71,8 +71,11 @@ class Matcher(Generic[T]):
         """The (keyword, value) pairs the matcher holds (to merge matchers)."""
         pairs = [(word, v) for word, values in self.exact.items() for v in values]
         pairs += [(s + "*", v) for by in self.stems.values() for s, vs in by.items() for v in vs]
-        pairs += [(" ".join(parts) + ("*" if stem else ""), v)
-                  for listed in self.phrases.values() for parts, stem, v in listed]
+        pairs += [
+            (" ".join(parts) + ("*" if stem else ""), v)
+            for listed in self.phrases.values()
+            for parts, stem, v in listed
+        ]
         return pairs
 
     def word_values(self, word: str) -> tuple[T, ...]:
