@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def server_like() -> Iterator[subprocess.Popen[bytes]]:
         [sys.executable, "-c", "import sys; sys.stdin.read()", "databank", "serve"],
         stdin=subprocess.PIPE,
     )
+    # Until its exec completes the child still shows pytest's command line: wait for ours.
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 30
+    while b"databank" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield process
     process.kill()
     process.wait(timeout=30)
