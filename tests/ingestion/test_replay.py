@@ -27,6 +27,9 @@ def test_replay_after_a_contract_fix(
     ]
     result = writer.write_batch("transactions", records, source_system="pos")
     assert (result.passed, result.failed) == (1, 3)
+    arrived = dict(
+        engine.fetch_rows("SELECT record_key, ingested_at FROM bronze.scout_raw_transactions")
+    )
     contract = contracts_dir / "transactions" / "1.0.0.toml"
     contract.write_text(contract.read_text().replace('"marketplace"]', '"marketplace", "kiosk"]'))
     writer.contracts.reload()
@@ -42,6 +45,14 @@ def test_replay_after_a_contract_fix(
         "txn_2": "failed",
         "txn_3": "passed",
         "txn_4": "failed",
+    }
+    # Only the record that now passes counts as arriving again (incremental silver picks it up).
+    replayed = dict(
+        engine.fetch_rows("SELECT record_key, ingested_at FROM bronze.scout_raw_transactions")
+    )
+    assert replayed["txn_1"] > arrived["txn_1"]
+    assert {k: v for k, v in replayed.items() if k != "txn_1"} == {
+        k: v for k, v in arrived.items() if k != "txn_1"
     }
     score = engine.fetch_value(
         "SELECT quality_score FROM bronze.scout_raw_transactions WHERE record_key = 'txn_1'"

@@ -173,8 +173,12 @@ def _write_back(
     with engine.transaction():
         engine.append_arrow(ledger.REPLAY_STAGING, stage)
         engine.execute(
+            # A record that changes status changes what silver reads: it counts as arriving now,
+            # so incremental models (watermark on ingested_at) pick it up in their next run.
             f"UPDATE {quote_table(layout.table)} AS t SET validation_status = s.validation_status, "
-            f"quality_score = s.quality_score, schema_version = s.schema_version{extra} "
+            f"quality_score = s.quality_score, schema_version = s.schema_version{extra}, "
+            f"ingested_at = CASE WHEN t.validation_status <> s.validation_status "
+            f"THEN {engine.now_sql} ELSE t.ingested_at END "
             f"FROM {ledger.REPLAY_STAGING} AS s WHERE s.replay_id = $r AND t.id = s.bronze_id",
             {"r": replay_id},
         )
