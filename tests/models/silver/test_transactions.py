@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+from databank import ingestion
 from databank.context import Databank
 from databank.engines import Engine
+from databank.ingestion.contract import ContractRegistry
 from databank.reference import REPORTING_CURRENCY
 from databank.transform.loader import default_models_dir
 from databank.transform.runner import Runner
@@ -158,3 +162,30 @@ def test_quantity_is_carried_as_units(bank: Databank, engine: Engine, runner: Ru
     ok(runner.run())
     got = rows(engine, TX, "transaction_id")
     assert {t: r["quantity"] for t, r in got.items()} == {"Q1": 3, "Q2": 2, "Q3": 1}
+
+
+def test_a_replayed_record_reaches_silver_in_the_next_incremental_run(
+    bank: Databank, engine: Engine, runner: Runner, tmp_path: Path
+) -> None:
+    """Failed at ingestion, passed after a contract fix and a replay: the next run has it."""
+    contracts = tmp_path / "contracts"
+    shutil.copytree(Path(ingestion.__file__).parent / "contracts", contracts)
+    bank.bronze.contracts = ContractRegistry(contracts)
+    write(
+        bank,
+        "transactions",
+        [
+            _tx("R1", "2024-03-15T10:00:00Z", 30),
+            _tx("R2", "2024-03-15T11:00:00Z", 20, channel="kiosk"),  # not an allowed channel yet
+        ],
+        failed=1,
+    )
+    ok(runner.run())
+    assert set(rows(engine, TX, "transaction_id")) == {"R1"}
+    contract = contracts / "transactions" / "1.0.0.toml"
+    contract.write_text(contract.read_text().replace('"marketplace"]', '"marketplace", "kiosk"]'))
+    bank.bronze.contracts.reload()
+    assert bank.bronze.replay_failed("transactions").now_passed == 1
+    report = runner.run()
+    ok(report)
+    assert set(rows(engine, TX, "transaction_id")) == {"R1", "R2"}
