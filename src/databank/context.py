@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from databank import __version__
 from databank.engines import Engine, connect, quote_table
 from databank.migrations import runner
-from databank.schema.model import LAYERS, Schema, load_schema
+from databank.migrations.columns import current_schema
+from databank.schema.model import LAYERS, Schema
 from databank.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ class Databank:
 
     @cached_property
     def schema(self) -> Schema:
-        """The spec's schema."""
-        return load_schema()
+        """The schema as `init` builds it: the spec's tables plus the columns migrations add."""
+        return current_schema()
 
     def init(self) -> list[str]:
         """Create or upgrade the database; returns the versions applied now (empty: up to date)."""

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.migrations.model import Change, Migration
+from databank.schema.model import Column, ColumnType
 
 TABLE = "silver.scout_clean_transactions"
+ADDED_COLUMNS: dict[str, tuple[Column, ...]] = {
+    TABLE: (Column("quantity", ColumnType.parse("integer")),)
+}
 
 
 def apply(engine: Engine) -> list[Change]:
