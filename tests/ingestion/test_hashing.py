@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import uuid
 from typing import Any
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from databank.engines import Engine
 from databank.ingestion.dedup import SeenFilter, id_prefix
 from databank.ingestion.safety import MAX_DEPTH, find_hazards, payload_hash, safe_form
 
@@ -117,3 +119,21 @@ def test_filter_merges_recent_ids_into_its_sorted_array() -> None:
     assert all(seen.maybe_stored(first[:1000] + second))
     fresh = [rng.getrandbits(64) for _ in range(1000)]
     assert sum(seen.maybe_stored(fresh)) == 0
+
+
+def test_filter_loads_every_stored_prefix_exactly(engine: Engine) -> None:
+    """The database's prefixes (DuckDB computes them in SQL) equal `id_prefix` of each id."""
+    rng = random.Random(11)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(500)]
+    ids += ["ffffffff-ffff-4fff-bfff-ffffffffffff", "00000000-0000-4000-8000-000000000000"]
+    engine.execute("CREATE TABLE meta.prefix_probe (id UUID)")
+    for start in range(0, len(ids), 100):
+        chunk = ids[start : start + 100]
+        marks = ", ".join(f"(CAST($i{n} AS UUID))" for n in range(len(chunk)))
+        engine.execute(
+            f"INSERT INTO meta.prefix_probe VALUES {marks}",
+            {f"i{n}": value for n, value in enumerate(chunk)},
+        )
+    seen = SeenFilter()
+    seen.load(engine, "meta.prefix_probe")
+    assert seen._base.tolist() == sorted(id_prefix(i) for i in ids)

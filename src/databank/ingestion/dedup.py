@@ -68,10 +68,21 @@ class SeenFilter:
 
     def load(self, engine: Engine, table: str) -> None:
         """Read every stored id's prefix (once, on first use)."""
-        rows = engine.fetch_rows(f"SELECT CAST(id AS VARCHAR) FROM {quote_table(table)}")
-        prefixes = np.fromiter(
-            (id_prefix(str(r[0])) for r in rows), dtype=np.uint64, count=len(rows)
-        )
+        if engine.dialect == "duckdb":  # computed by the database: no Python object per row
+            prefixes = (
+                engine.fetch_arrow(
+                    "SELECT CAST('0x' || substr(replace(CAST(id AS VARCHAR), '-', ''), 1, 16) "
+                    f"AS UBIGINT) AS prefix FROM {quote_table(table)}"
+                )
+                .column("prefix")
+                .to_numpy()
+                .astype(np.uint64, copy=True)
+            )
+        else:
+            rows = engine.fetch_rows(f"SELECT CAST(id AS VARCHAR) FROM {quote_table(table)}")
+            prefixes = np.fromiter(
+                (id_prefix(str(r[0])) for r in rows), dtype=np.uint64, count=len(rows)
+            )
         prefixes.sort()
         with self._lock:
             self._base, self._recent, self.loaded = prefixes, set(), True
