@@ -181,7 +181,7 @@ def gold_rows(seed: int = 7) -> dict[str, list[Row]]:
 
 
 def _add_counts(tables: dict[str, list[Row]], rng: random.Random) -> None:
-    """The columns migration 0009 adds, drawn from their own generator (the rows above keep
+    """The columns migrations 0009 and 0010 add, drawn from their own generator (the rows above keep
     their values): counts unrelated to total_interactions and total_operations, so a KPI that
     still weighted a row's rounded rate by those would differ from the ratio of the counts."""
     for row in tables["gold.scout_kpi_campaign_attribution"]:
@@ -211,6 +211,17 @@ def _add_counts(tables: dict[str, list[Row]], rng: random.Random) -> None:
         operations = row["total_operations"]
         timed = rng.randint(0, operations) if row["avg_execution_time"] is not None else 0
         row.update({"timed_operations": timed, "busy_seconds": _money(rng, 0, 300) * timed})
+    # 0010, drawn last so the columns above keep their values: bases unrelated to the row's
+    # active_customers, so weighting its rounded rates by that would differ from the counts
+    for row in tables["gold.scout_kpi_customer_metrics"]:
+        cohort = rng.randint(0, 3000) if row["retention_rate"] is not None else 0
+        row.update(
+            {
+                "churn_base": rng.randint(row["churn_count"], row["churn_count"] + 4000),
+                "retention_base": cohort,
+                "retained": rng.randint(0, cohort),
+            }
+        )
 
 
 GOLD_TABLES = (

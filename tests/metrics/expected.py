@@ -39,22 +39,10 @@ def weighted(rows: Sequence[Row], column: str, weight: str) -> Decimal | None:
     )
 
 
-def present(rows: Sequence[Row], column: str, weight: str) -> Decimal | None:
-    """Σ weight over the rows where `column` has a value (the denominator of a weighted mean)."""
-    return _sum(
-        rows, [Decimal(r[weight]) for r in rows if r[column] is not None and r[weight] is not None]
-    )
-
-
 def mean(rows: Sequence[Row], column: str) -> Decimal | None:
     """The plain mean of the present values."""
     values = [Decimal(r[column]) for r in rows if r[column] is not None]
     return div(sum(values, Decimal(0)), Decimal(len(values)))
-
-
-def wmean(rows: Sequence[Row], column: str, weight: str) -> Decimal | None:
-    """Σ column × weight / Σ weight, over the rows where the column is present."""
-    return div(weighted(rows, column, weight), present(rows, column, weight))
 
 
 def div(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
@@ -115,8 +103,8 @@ EXPECTED: dict[str, Formula] = {
     ),
     "new_acquisitions": lambda r: total(r, "new_acquisitions"),
     "churned_customers": lambda r: total(r, "churn_count"),
-    "churn_rate": lambda r: div(total(r, "churn_count"), total(r, "active_customers")),
-    "retention_rate": lambda r: wmean(r, "retention_rate", "active_customers"),
+    "churn_rate": lambda r: div(total(r, "churn_count"), total(r, "churn_base")),
+    "retention_rate": lambda r: div(total(r, "retained"), total(r, "retention_base")),
     "avg_customer_lifetime_value": _balance(
         lambda r: div(
             weighted(r, "avg_lifetime_value", "total_customers"), total(r, "total_customers")

@@ -157,6 +157,10 @@ def customer_metrics(sales: Sequence[Record], customers: Sequence[Record]) -> Ro
                 "avg_lifetime_value": ratio(value, total, 2),
                 "avg_engagement_score": ratio(engaged, len(act), 2),
                 "retention_rate": ratio(kept, len(was_active), 4) if ago >= first_day else None,
+                # the rates' counts (0010): nobody is active before the first day, so 0 there
+                "churn_base": before,
+                "retention_base": len(was_active),
+                "retained": kept,
             }
     return out
 

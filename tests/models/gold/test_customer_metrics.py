@@ -68,6 +68,12 @@ def test_customer_metrics_match_python(engine: Engine, world: World, runner: Run
     assert got[(date(2025, 2, 15), "gold")]["avg_engagement_score"] == Decimal("1.50")  # A 2, B 1
     # Active on 2025-02-28: A and B. On 2025-05-29 A still is (no break since January), B churned.
     assert got[(date(2025, 5, 29), "gold")]["retention_rate"] == Decimal("0.5000")
+    # the rates' counts (0010): F churns of the two active on 05-01; A of A and B is retained
+    assert got[(date(2025, 5, 2), "unknown")]["churn_base"] == 2
+    may29 = got[(date(2025, 5, 29), "gold")]
+    assert (may29["retention_base"], may29["retained"]) == (2, 1)
+    assert got[(date(2024, 12, 20), "gold")]["churn_base"] == 0  # the first day: none before
+    assert got[(date(2025, 3, 1), "gold")]["retention_base"] == 0  # 90 days before: none yet
     assert got[(date(2025, 4, 25), "silver")]["avg_lifetime_value"] == Decimal(
         "30.00"
     )  # (80-30+10)/2

@@ -1,4 +1,4 @@
-"""Migrations 0007 and 0009 on a database that still has the spec's types and columns: rows kept,
+"""Migrations 0007, 0009 and 0010 on a database that still has the spec's types and columns: rows kept,
 each applied once."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from databank.engines import Engine
 from databank.engines.base import quote_table
 from databank.migrations.versions import v0007_gold_types as m
 from databank.migrations.versions import v0009_gold_counts as v0009
+from databank.migrations.versions import v0010_customer_counts as v0010
 from databank.schema.model import load_schema
 
 OLD_KEY = ("date", "campaign_id", "channel")
@@ -105,3 +106,33 @@ def test_0009_adds_the_count_columns_after_the_spec_ones(engine: Engine) -> None
     )
     assert row == [(Decimal("50.00"), 4, None)]
     assert v0009.apply(engine) == []
+
+
+def test_0010_adds_the_customer_counts_after_the_spec_columns(engine: Engine) -> None:
+    """On a customer table without them, 0010 adds churn_base, retention_base and retained once
+    (rows kept, values null until the next build), each logged as an add_column."""
+    names = ["churn_base", "retention_base", "retained"]
+    logged = engine.fetch_rows(
+        "SELECT table_name, change_type, backward_compatible FROM meta.neural_schema_evolution "
+        "WHERE schema_version = '0010'"
+    )
+    assert sorted(logged) == [("scout_kpi_customer_metrics", "add_column", True)] * 3
+    for name in names:
+        engine.execute(f"ALTER TABLE {quote_table(v0010.CUSTOMERS)} DROP COLUMN {name}")
+    engine.execute(
+        f"INSERT INTO {quote_table(v0010.CUSTOMERS)} (date, customer_tier, total_customers, "
+        "active_customers, churn_count, churn_rate) VALUES (DATE '2025-03-01', 'gold', 9, 4, 1, 0.25)"
+    )
+    changes = v0010.apply(engine)
+    assert [(c.table_name, c.change_type) for c in changes] == [
+        ("scout_kpi_customer_metrics", "add_column")
+    ] * 3
+    spec = [c.name for c in load_schema().table(v0010.CUSTOMERS).columns]
+    types = engine.column_types(v0010.CUSTOMERS)
+    assert list(types) == spec + names
+    assert [types[name].lower() for name in names] == ["integer"] * 3
+    row = engine.fetch_rows(
+        f"SELECT active_customers, churn_rate, churn_base FROM {quote_table(v0010.CUSTOMERS)}"
+    )
+    assert row == [(4, Decimal("0.2500"), None)]
+    assert v0010.apply(engine) == []

@@ -14,6 +14,9 @@
 --   before (a customer churning on d was active on d-1), 4 decimals.
 -- * retention_rate: of the customers active W days earlier (d-90), the share still active on d
 --   without having churned in between, 4 decimals.
+-- * The rates' counts (migration 0010), so KPIs over many rows divide sums: churn_base, the
+--   active customers of the day before (0 on the first day); retention_base, the active
+--   customers of d-90 (0 before the first day + 90); retained, of those, the ones still active.
 -- * avg_lifetime_value: net revenue (sales minus refunds) of the tier's customers up to and
 --   including that day / total_customers, to the cent (the lifetime value as it stood that day).
 -- * avg_engagement_score: purchase days in the W-day window per active customer (1.00 = every
@@ -176,5 +179,9 @@ SELECT
   (200 * c.engaged_days + c.active_customers) // (2 * NULLIF(c.active_customers, 0)) * 0.01
     AS avg_engagement_score,
   (20000 * c.retained + c.active_window_ago) // (2 * NULLIF(c.active_window_ago, 0)) * 0.0001
-    AS retention_rate
+    AS retention_rate,
+  -- before the first day nobody was active: the bases are 0 there, not unknown
+  coalesce(c.active_before, 0) AS churn_base,
+  coalesce(c.active_window_ago, 0) AS retention_base,
+  c.retained
 FROM compared AS c
