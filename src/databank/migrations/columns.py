@@ -2,7 +2,8 @@
 
 The DBML is the spec and stays as written; a migration that adds columns to a table declares them
 in an `ADDED_COLUMNS` mapping (table → columns, in the order they are added), so readers that
-check names against the schema (the metric catalog) know them too.
+check names against the schema (the metric catalog) know them too, and applies them with
+`add_columns`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,47 @@ from collections import defaultdict
 from dataclasses import replace
 from functools import cache
 
+from databank.engines.base import Engine, quote_ident, quote_table
 from databank.migrations import versions
-from databank.schema.model import Column, Schema, load_schema
+from databank.migrations.model import Change
+from databank.schema.model import Column, ColumnType, Schema, load_schema
+
+
+def column(name: str, type_: str) -> Column:
+    """A column for an `ADDED_COLUMNS` mapping (`type_` in DBML spelling: `numeric(12,2)`)."""
+    return Column(name, ColumnType.parse(type_))
+
+
+def add_columns(
+    engine: Engine, added: dict[str, tuple[Column, ...]], why: dict[str, str]
+) -> list[Change]:
+    """Add each declared column a table lacks (after its own); one `add_column` change each.
+
+    `why[table]` says what the table's new columns are for (it goes into the evolution log).
+    """
+    changes = []
+    for table, columns in added.items():
+        present = engine.column_types(table)
+        for spec in columns:
+            if spec.name in present:
+                continue
+            script = (
+                f"ALTER TABLE {quote_table(table)} ADD COLUMN {quote_ident(spec.name)} "
+                f"{engine.render_type(spec.type)}"
+            )
+            engine.execute(script)
+            layer, name = table.split(".", 1)
+            changes.append(
+                Change(
+                    name,
+                    layer,
+                    "add_column",
+                    f"add {spec.name} {spec.type}: {why[table]}",
+                    script + ";",
+                    backward_compatible=True,
+                )
+            )
+    return changes
 
 
 def added_columns() -> dict[str, tuple[Column, ...]]:

@@ -8,33 +8,22 @@ it, so the next run rebuilds silver transactions in full and fills the column.
 
 from __future__ import annotations
 
-from databank.engines.base import Engine, quote_ident, quote_table
+from databank.engines.base import Engine
+from databank.migrations.columns import add_columns, column
 from databank.migrations.model import Change, Migration
-from databank.schema.model import Column, ColumnType
+from databank.schema.model import Column
 
 TABLE = "silver.scout_clean_transactions"
-ADDED_COLUMNS: dict[str, tuple[Column, ...]] = {
-    TABLE: (Column("quantity", ColumnType.parse("integer")),)
+ADDED_COLUMNS: dict[str, tuple[Column, ...]] = {TABLE: (column("quantity", "integer"),)}
+_WHY = {
+    TABLE: "the units of the line (absolute value of the bronze record's quantity, 1 when "
+    "absent), so gold need not re-read bronze for it"
 }
 
 
 def apply(engine: Engine) -> list[Change]:
     """Add `quantity integer` unless it is there."""
-    if "quantity" in engine.column_types(TABLE):
-        return []
-    script = f"ALTER TABLE {quote_table(TABLE)} ADD COLUMN {quote_ident('quantity')} INTEGER"
-    engine.execute(script)
-    return [
-        Change(
-            "scout_clean_transactions",
-            "silver",
-            "add_column",
-            "add quantity integer: the units of the line (absolute value of the bronze "
-            "record's quantity, 1 when absent), so gold need not re-read bronze for it",
-            script + ";",
-            backward_compatible=True,
-        )
-    ]
+    return add_columns(engine, ADDED_COLUMNS, _WHY)
 
 
 MIGRATION = Migration(version="0008", name="silver_quantity", apply=apply)

@@ -16,38 +16,34 @@ The models' SQL changed with them, so the next run rebuilds the three tables in 
 
 from __future__ import annotations
 
-from databank.engines.base import Engine, quote_ident, quote_table
+from databank.engines.base import Engine
+from databank.migrations.columns import add_columns, column
 from databank.migrations.model import Change, Migration
-from databank.schema.model import Column, ColumnType
-
-
-def _col(name: str, type_: str) -> Column:
-    return Column(name, ColumnType.parse(type_))
-
+from databank.schema.model import Column
 
 SATISFACTION = "gold.ces_kpi_satisfaction_scores"
 AGENTS = "gold.neural_databank_agent_performance"
 ATTRIBUTION = "gold.scout_kpi_campaign_attribution"
 ADDED_COLUMNS: dict[str, tuple[Column, ...]] = {
     SATISFACTION: (
-        _col("rating_count", "integer"),
-        _col("rating_sum", "numeric(14,2)"),
-        _col("sentiment_count", "integer"),
-        _col("sentiment_sum", "numeric(16,6)"),
-        _col("nps_responses", "integer"),
-        _col("nps_net_promoters", "integer"),
-        _col("support_contacts", "integer"),
-        _col("responded_contacts", "integer"),
-        _col("resolved_contacts", "integer"),
-        _col("escalated_contacts", "integer"),
-        _col("timed_contacts", "integer"),
-        _col("resolution_seconds", "bigint"),
+        column("rating_count", "integer"),
+        column("rating_sum", "numeric(14,2)"),
+        column("sentiment_count", "integer"),
+        column("sentiment_sum", "numeric(16,6)"),
+        column("nps_responses", "integer"),
+        column("nps_net_promoters", "integer"),
+        column("support_contacts", "integer"),
+        column("responded_contacts", "integer"),
+        column("resolved_contacts", "integer"),
+        column("escalated_contacts", "integer"),
+        column("timed_contacts", "integer"),
+        column("resolution_seconds", "bigint"),
     ),
     AGENTS: (
-        _col("timed_operations", "integer"),
-        _col("busy_seconds", "numeric(18,6)"),
+        column("timed_operations", "integer"),
+        column("busy_seconds", "numeric(18,6)"),
     ),
-    ATTRIBUTION: (_col("spend", "numeric(12,2)"),),
+    ATTRIBUTION: (column("spend", "numeric(12,2)"),),
 }
 _WHY = {
     SATISFACTION: "so ratings, sentiment, NPS and the support rates of "
@@ -60,29 +56,7 @@ _WHY = {
 
 def apply(engine: Engine) -> list[Change]:
     """Add each column a table lacks; one change per column added."""
-    changes = []
-    for table, columns in ADDED_COLUMNS.items():
-        present = engine.column_types(table)
-        for column in columns:
-            if column.name in present:
-                continue
-            script = (
-                f"ALTER TABLE {quote_table(table)} ADD COLUMN {quote_ident(column.name)} "
-                f"{engine.render_type(column.type)}"
-            )
-            engine.execute(script)
-            layer, name = table.split(".", 1)
-            changes.append(
-                Change(
-                    name,
-                    layer,
-                    "add_column",
-                    f"add {column.name} {column.type}: {_WHY[table]}",
-                    script + ";",
-                    backward_compatible=True,
-                )
-            )
-    return changes
+    return add_columns(engine, ADDED_COLUMNS, _WHY)
 
 
 MIGRATION = Migration(version="0009", name="gold_counts", apply=apply)

@@ -15,21 +15,17 @@ The model is rebuilt in full on every run, so the next run fills the columns on 
 
 from __future__ import annotations
 
-from databank.engines.base import Engine, quote_ident, quote_table
+from databank.engines.base import Engine
+from databank.migrations.columns import add_columns, column
 from databank.migrations.model import Change, Migration
-from databank.schema.model import Column, ColumnType
-
-
-def _col(name: str, type_: str) -> Column:
-    return Column(name, ColumnType.parse(type_))
-
+from databank.schema.model import Column
 
 CUSTOMERS = "gold.scout_kpi_customer_metrics"
 ADDED_COLUMNS: dict[str, tuple[Column, ...]] = {
     CUSTOMERS: (
-        _col("churn_base", "integer"),
-        _col("retention_base", "integer"),
-        _col("retained", "integer"),
+        column("churn_base", "integer"),
+        column("retention_base", "integer"),
+        column("retained", "integer"),
     ),
 }
 _WHY = {
@@ -40,29 +36,7 @@ _WHY = {
 
 def apply(engine: Engine) -> list[Change]:
     """Add each column a table lacks; one change per column added."""
-    changes = []
-    for table, columns in ADDED_COLUMNS.items():
-        present = engine.column_types(table)
-        for column in columns:
-            if column.name in present:
-                continue
-            script = (
-                f"ALTER TABLE {quote_table(table)} ADD COLUMN {quote_ident(column.name)} "
-                f"{engine.render_type(column.type)}"
-            )
-            engine.execute(script)
-            layer, name = table.split(".", 1)
-            changes.append(
-                Change(
-                    name,
-                    layer,
-                    "add_column",
-                    f"add {column.name} {column.type}: {_WHY[table]}",
-                    script + ";",
-                    backward_compatible=True,
-                )
-            )
-    return changes
+    return add_columns(engine, ADDED_COLUMNS, _WHY)
 
 
 MIGRATION = Migration(version="0010", name="customer_counts", apply=apply)
