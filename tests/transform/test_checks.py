@@ -118,3 +118,26 @@ def test_a_failure_rate_can_be_allowed(engine: Engine, models_dir: Path, bronze:
         and abs(check.metric_value - 1 / 3) < 1e-9
         and check.threshold_max == 0.5
     )
+
+
+def test_a_repeated_grain_never_reaches_the_table(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """Two rows for one transaction_id are refused on every engine: by the table's UNIQUE
+    constraint where the model layers keep keys (PostgreSQL), by the `unique` test inside the
+    writing transaction where they do not (DuckDB); either way the write rolls back."""
+    path = models_dir / "silver" / "scout_clean_transactions.sql"
+    path.write_text(path.read_text().split("QUALIFY")[0])  # keep every delivery
+    runner = Runner(engine, models_dir)
+    bronze.add("t1", "2025-01-01", "10.00")
+    assert runner.run().status == "success"
+    before = engine.fetch_rows(f"SELECT id, transaction_id, amount FROM {quote_table(SILVER)}")
+    bronze.add("t1", "2025-01-01", "12.00")  # a second version of t1
+    report = runner.run()
+    assert report.result(SILVER).status == "failed"
+    assert report.result(GOLD).status == "skipped"
+    after = engine.fetch_rows(f"SELECT id, transaction_id, amount FROM {quote_table(SILVER)}")
+    assert after == before
+    if not engine.unique_keys(SILVER):
+        unique = next(c for c in report.result(SILVER).checks if c.name == "unique:transaction_id")
+        assert (unique.status, unique.metric_value) == ("fail", 2.0)  # both rows of the key

@@ -31,7 +31,13 @@ class Capabilities:
     indexes: bool = True  # secondary indexes (btree)
     advanced_indexes: bool = False  # GIN / GiST
     constraints: bool = True  # PRIMARY KEY / UNIQUE enforced
+    # PRIMARY KEY / UNIQUE declared on the tables the transformation runner writes (MODEL_LAYERS);
+    # where False, their keys are proven by the models' `unique` tests in each writing transaction
+    model_keys: bool = True
     concurrent_processes: bool = True  # several processes may write at once
+
+
+MODEL_LAYERS = frozenset({"silver", "gold", "platinum"})
 
 
 def quote_ident(name: str) -> str:
@@ -122,6 +128,38 @@ class Engine(ABC):
     def column_types(self, table: str) -> dict[str, str]:
         """Column name → the engine's type name, in table order."""
 
+    def unique_keys(self, table: str) -> tuple[tuple[str, ...], ...]:
+        """The column sets the engine keeps unique on `table` (primary key first), from its catalog."""
+        schema, name = table.split(".", 1)
+        rows = self.fetch_rows(
+            "SELECT c.constraint_name, c.constraint_type, k.column_name, k.ordinal_position "
+            "FROM information_schema.table_constraints AS c "
+            "JOIN information_schema.key_column_usage AS k ON k.constraint_name = c.constraint_name "
+            "AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
+            "WHERE c.table_schema = $s AND c.table_name = $t "
+            "AND c.constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+            {"s": schema, "t": name},
+        )
+        keys: dict[tuple[bool, str], list[tuple[int, str]]] = {}
+        for constraint, kind, column, position in rows:
+            keys.setdefault((kind != "PRIMARY KEY", constraint), []).append((position, column))
+        return tuple(tuple(c for _, c in sorted(keys[k])) for k in sorted(keys))
+
+    def drop_keys(self, table: str) -> None:
+        """Drop `table`'s PRIMARY KEY and UNIQUE constraints (columns, NOT NULLs and rows stay)."""
+        schema, name = table.split(".", 1)
+        names = self.fetch_rows(
+            "SELECT constraint_name FROM information_schema.table_constraints "
+            "WHERE table_schema = $s AND table_name = $t "
+            "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')",
+            {"s": schema, "t": name},
+        )
+        with self.transaction():
+            for (constraint,) in names:
+                self.execute(
+                    f"ALTER TABLE {quote_table(table)} DROP CONSTRAINT {quote_ident(constraint)}"
+                )
+
     def table_exists(self, table: str) -> bool:
         """True if `schema.table` exists."""
         schema, name = table.split(".", 1)
@@ -156,8 +194,15 @@ class Engine(ABC):
 
     now_sql: ClassVar[str] = "now()"
 
+    def keyed(self, table: Table) -> bool:
+        """Whether `table` is created with its PRIMARY KEY and UNIQUE constraints on this engine."""
+        if not self.capabilities.constraints:
+            return False
+        return self.capabilities.model_keys or table.layer not in MODEL_LAYERS
+
     def create_table_sql(self, table: Table) -> list[str]:
         """Statements that create `table` (if missing) with its keys and its indexes."""
+        keyed = self.keyed(table)
         lines = []
         for col in table.columns:
             line = f"{quote_ident(col.name)} {self.render_type(col.type)}"
@@ -166,13 +211,13 @@ class Engine(ABC):
                 line += f" DEFAULT {default}"
             if col.not_null or col.primary_key:
                 line += " NOT NULL"
-            if col.unique and self.capabilities.constraints:
+            if col.unique and keyed:
                 line += " UNIQUE"
             lines.append(line)
-        if table.primary_key and self.capabilities.constraints:
+        if table.primary_key and keyed:
             lines.append(f"PRIMARY KEY ({', '.join(map(quote_ident, table.primary_key))})")
         for index in table.indexes:
-            if index.unique and self.capabilities.constraints:
+            if index.unique and keyed:
                 lines.append(f"UNIQUE ({', '.join(map(quote_ident, index.columns))})")
         body = ",\n  ".join(lines)
         statements = [f"CREATE TABLE IF NOT EXISTS {quote_table(table.qualified)} (\n  {body}\n)"]

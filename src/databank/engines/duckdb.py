@@ -83,6 +83,11 @@ class DuckDBEngine(Engine):
         indexes=False,  # ART indexes slow bulk loads and DuckDB scans fast without them
         advanced_indexes=False,
         constraints=True,
+        # An ART index (what a PRIMARY KEY or UNIQUE is in DuckDB) made inserting 1 M silver
+        # transactions 2.9x and 2.2 M gold product rows 5.4x slower than into the same table
+        # without one (bench/transform.py tables, measured here); the runner, the only writer
+        # of the model layers, proves their keys with the models' unique tests instead.
+        model_keys=False,
         concurrent_processes=False,
     )
     type_map: ClassVar[dict[str, str]] = {
@@ -174,35 +179,82 @@ class DuckDBEngine(Engine):
         return data.num_rows
 
     def swap_table(self, target: str, staging: str) -> None:
-        """Build a copy of `target`'s definition, fill it from `staging`, drop `target` and rename
-        the copy, in one transaction (DuckDB's catalog is transactional: readers see the old or
-        the new table). Deleting every row of a keyed table instead was measured 4x slower at
-        300k rows; a definition this cannot rewrite takes the portable way.
+        """Give `staging` `target`'s definition, drop `target` and rename `staging` to it, in one
+        transaction (DuckDB's catalog is transactional: readers see the old or the new table).
+
+        A staging table built by `CREATE TABLE … AS` lacks the defaults and NOT NULLs; they are
+        added in place. When the definitions still differ (a key or constraint, other column
+        order), a copy of `target`'s definition is filled from `staging` instead. Deleting every
+        row of a keyed table was measured 4x slower than either at 300k rows.
         """
-        schema, name = target.split(".", 1)
+        if self._definition(target) is None:  # not a definition this can rewrite
+            super().swap_table(target, staging)
+            return
+        with self.transaction():
+            if not self._adopt_definition(staging, target):
+                self._copy_definition(target, staging)
+            self.execute(f"DROP TABLE {quote_table(target)}")
+            self.execute(
+                f"ALTER TABLE {quote_table(staging)} RENAME TO {quote_ident(target.split('.', 1)[1])}"
+            )
+
+    def _definition(self, table: str) -> str | None:
+        """`CREATE TABLE` text after the table's name, or None when it does not exist."""
+        schema, name = table.split(".", 1)
         ddl = self.fetch_value(
             "SELECT sql FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t "
             "AND database_name = current_database()",
             {"s": schema, "t": name},
         )
-        fresh = f"{name}__swap"
         prefix = f"CREATE TABLE {schema}.{name}("
-        if not isinstance(ddl, str) or not ddl.startswith(prefix):
-            super().swap_table(target, staging)
-            return
-        columns = ", ".join(quote_ident(c) for c in self.column_types(staging))
+        return ddl[len(prefix) :] if isinstance(ddl, str) and ddl.startswith(prefix) else None
+
+    def _adopt_definition(self, staging: str, target: str) -> bool:
+        """Set `target`'s defaults and NOT NULLs on `staging`; True if the definitions now match."""
+        if list(self.column_types(staging).items()) != list(self.column_types(target).items()):
+            return False
+        self._copy_column_rules(target, staging)
+        return self._definition(staging) == self._definition(target)
+
+    def _copy_column_rules(self, source: str, table: str) -> None:
+        """Give `table`'s columns the defaults and NOT NULLs of `source`'s columns of the same name."""
+        schema, name = source.split(".", 1)
+        for column, default, nullable in self.fetch_rows(
+            "SELECT column_name, column_default, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = $s AND table_name = $t AND table_catalog = current_database() "
+            "ORDER BY ordinal_position",
+            {"s": schema, "t": name},
+        ):
+            alter = f"ALTER TABLE {quote_table(table)} ALTER COLUMN {quote_ident(column)}"
+            if default is not None:
+                self.execute(f"{alter} SET DEFAULT {default}")
+            if nullable == "NO":
+                self.execute(f"{alter} SET NOT NULL")
+
+    def drop_keys(self, table: str) -> None:
+        """Rebuild `table` without its PRIMARY KEY / UNIQUE constraints (DuckDB cannot drop one):
+        same columns, defaults, NOT NULLs and rows, in one transaction."""
+        schema, name = table.split(".", 1)
+        copy = f"{schema}.{name}__unkeyed"
         with self.transaction():
-            self.execute(f"DROP TABLE IF EXISTS {quote_table(f'{schema}.{fresh}')}")
-            self.execute(f"CREATE TABLE {schema}.{fresh}(" + ddl[len(prefix) :])
-            self.execute(
-                f"INSERT INTO {quote_table(f'{schema}.{fresh}')} ({columns}) "
-                f"SELECT {columns} FROM {quote_table(staging)}"
-            )
-            self.execute(f"DROP TABLE {quote_table(target)}")
-            self.execute(
-                f"ALTER TABLE {quote_table(f'{schema}.{fresh}')} RENAME TO {quote_ident(name)}"
-            )
-            self.execute(f"DROP TABLE {quote_table(staging)}")
+            self.execute(f"DROP TABLE IF EXISTS {quote_table(copy)}")
+            self.execute(f"CREATE TABLE {quote_table(copy)} AS SELECT * FROM {quote_table(table)}")
+            self._copy_column_rules(table, copy)
+            self.execute(f"DROP TABLE {quote_table(table)}")
+            self.execute(f"ALTER TABLE {quote_table(copy)} RENAME TO {quote_ident(name)}")
+
+    def _copy_definition(self, target: str, staging: str) -> None:
+        """Replace `staging` by a table with `target`'s definition holding `staging`'s rows."""
+        schema, name = staging.split(".", 1)
+        fresh = f"{schema}.{name}__copy"
+        columns = ", ".join(quote_ident(c) for c in self.column_types(staging))
+        self.execute(f"DROP TABLE IF EXISTS {quote_table(fresh)}")
+        self.execute(f"CREATE TABLE {quote_table(fresh)}(" + str(self._definition(target)))
+        self.execute(
+            f"INSERT INTO {quote_table(fresh)} ({columns}) SELECT {columns} FROM {quote_table(staging)}"
+        )
+        self.execute(f"DROP TABLE {quote_table(staging)}")
+        self.execute(f"ALTER TABLE {quote_table(fresh)} RENAME TO {quote_ident(name)}")
 
     def table_names(self, schema: str) -> set[str]:
         """Tables in `schema`."""

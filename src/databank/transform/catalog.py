@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from databank.engines.base import Engine
 from databank.errors import UnknownTableError
-from databank.schema.model import load_schema
 
 _INTEGER_WORDS = ("int", "serial")
 
@@ -19,7 +18,8 @@ class TableInfo:
     types: dict[str, str]  # column → engine type, in table order
     defaults: dict[str, str]  # column → the catalog's default expression (engine SQL)
     required: frozenset[str]  # NOT NULL columns without a default
-    keys: tuple[tuple[str, ...], ...]  # primary key and unique column sets (upsert targets)
+    # the primary key and unique column sets the engine enforces on the table (upsert targets)
+    keys: tuple[tuple[str, ...], ...]
 
     def family(self, column: str) -> str:
         """`date`, `timestamp`, `integer`, `numeric`, `text` or `other`, from the engine type."""
@@ -53,18 +53,4 @@ def table_info(engine: Engine, table: str) -> TableInfo:
     )
     defaults = {r[0]: str(r[1]) for r in rows if r[1] is not None}
     required = frozenset(r[0] for r in rows if str(r[2]).upper() == "NO" and r[1] is None)
-    return TableInfo(table, types, defaults, required, _keys(table))
-
-
-def _keys(table: str) -> tuple[tuple[str, ...], ...]:
-    """Primary key and unique constraints the schema declares (what ON CONFLICT can target)."""
-    try:
-        spec = load_schema().table(table)
-    except UnknownTableError:
-        return ()
-    keys: list[tuple[str, ...]] = []
-    if spec.primary_key:
-        keys.append(spec.primary_key)
-    keys += [(c.name,) for c in spec.columns if c.unique and not c.primary_key]
-    keys += [i.columns for i in spec.indexes if i.unique]
-    return tuple(dict.fromkeys(keys))
+    return TableInfo(table, types, defaults, required, engine.unique_keys(table))

@@ -1,8 +1,8 @@
 """Merge models: recompute the rows of the keys new upstream rows touch, and upsert them.
 
 `INSERT … ON CONFLICT … DO UPDATE` where the engine has upsert and the key is a primary or unique
-key (so `created_at` survives), else DELETE + INSERT; always in one transaction with the tests,
-the watermarks and the refresh mark.
+key, else UPDATE … FROM for the keys present + INSERT of the others; either way `created_at`
+survives, and it runs in one transaction with the tests, the watermarks and the refresh mark.
 """
 
 from __future__ import annotations
@@ -115,19 +115,30 @@ class UpsertMixin:
         engine, model = self.engine, c.model
         target = quote_table(model.name)
         columns = c.column_list
+        updates = [
+            f"{quote_ident(col)} = {{new}}.{quote_ident(col)}"
+            for col in c.columns
+            if col not in key and col != "created_at"
+        ]
+        if "updated_at" in c.info.types and "updated_at" not in c.columns:
+            updates.append(f"{quote_ident('updated_at')} = {engine.now_sql}")
         if engine.capabilities.upsert and tuple(key) in c.info.keys:
-            updates = [
-                f"{quote_ident(col)} = EXCLUDED.{quote_ident(col)}"
-                for col in c.columns
-                if col not in key and col != "created_at"
-            ]
-            if "updated_at" in c.info.types and "updated_at" not in c.columns:
-                updates.append(f"{quote_ident('updated_at')} = {engine.now_sql}")
-            action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+            action = "DO UPDATE SET " + ", ".join(u.format(new="EXCLUDED") for u in updates)
             engine.execute(
                 f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {BATCH} "
-                f"ON CONFLICT ({', '.join(quote_ident(k) for k in key)}) {action}"
+                f"ON CONFLICT ({', '.join(quote_ident(k) for k in key)}) "
+                + (action if updates else "DO NOTHING")
             )
             return
-        engine.execute(f"DELETE FROM {target} WHERE {temp_condition(key, KEYS)}")
-        engine.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {BATCH}")
+        # No constraint to conflict on: the same effect in two statements (existing keys
+        # updated in place, so created_at survives; new keys inserted).
+        match = " AND ".join(f"{target}.{quote_ident(k)} = _b.{quote_ident(k)}" for k in key)
+        if updates:
+            engine.execute(
+                f"UPDATE {target} SET {', '.join(u.format(new='_b') for u in updates)} "
+                f"FROM {BATCH} AS _b WHERE {match}"
+            )
+        engine.execute(
+            f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {BATCH} AS _b "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} WHERE {match})"
+        )

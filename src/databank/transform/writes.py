@@ -68,7 +68,7 @@ def lock_model(engine: Engine, model: Model) -> None:
 
 def enforced(engine: Engine, c: Compiled) -> frozenset[tuple[str, ...]]:
     """Column sets whose uniqueness the engine itself guarantees on the model's table."""
-    return frozenset(c.info.keys) if engine.capabilities.constraints else frozenset()
+    return frozenset(c.info.keys)
 
 
 def interval_params(i: int, interval: Interval) -> dict[str, Any]:

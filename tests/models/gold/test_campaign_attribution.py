@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from databank.engines import Engine
 from databank.migrations.versions.v0007_gold_types import ATTRIBUTION_KEY, primary_key
+from databank.transform.loader import default_models_dir, load_models
 from databank.transform.runner import Runner
 from models.gold import expected_engagement as expected
 from models.gold.check import assert_rows
@@ -194,7 +195,15 @@ def test_a_late_touch_updates_the_sales_it_reaches(
 
 
 def test_the_primary_key_holds_every_model(engine: Engine) -> None:
-    """Migration 0007 put attribution_model in the key: four models' rows coexist, one each."""
+    """attribution_model is part of the key, so four models' rows coexist, one each: in the
+    model's grain and unique test everywhere, and in the primary key (migration 0007) where the
+    engine keeps keys on the model layers."""
+    model = load_models(default_models_dir())[TABLE]
+    assert model.grain == ATTRIBUTION_KEY
+    assert any(c.kind == "unique" and c.columns == ATTRIBUTION_KEY for c in model.checks)
+    if not engine.capabilities.model_keys:
+        assert primary_key(engine, TABLE) == ()
+        return
     assert primary_key(engine, TABLE) == ATTRIBUTION_KEY
     insert = (
         f"INSERT INTO {TABLE} (date, campaign_id, channel, attribution_model, impressions) "

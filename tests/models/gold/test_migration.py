@@ -3,13 +3,18 @@ each applied once."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from decimal import Decimal
+
+import pytest
 
 from databank.engines import Engine
 from databank.engines.base import quote_table
 from databank.migrations.versions import v0007_gold_types as m
 from databank.migrations.versions import v0009_gold_counts as v0009
 from databank.migrations.versions import v0010_customer_counts as v0010
+from databank.migrations.versions import v0011_unkeyed_models as v0011
 from databank.schema.model import load_schema
 
 OLD_KEY = ("date", "campaign_id", "channel")
@@ -30,7 +35,8 @@ def _back_to_the_spec(engine: Engine) -> None:
 def test_0007_keeps_the_rows_and_applies_once(engine: Engine) -> None:
     """Re-keying keeps every row (a row without a model becomes 'unknown'); a second run is a no-op."""
     _back_to_the_spec(engine)
-    assert m.primary_key(engine, m.ATTRIBUTION) == OLD_KEY
+    keyed = engine.capabilities.model_keys  # DuckDB: no key to re-key (migration 0011)
+    assert m.primary_key(engine, m.ATTRIBUTION) == (OLD_KEY if keyed else ())
     engine.execute(
         f"INSERT INTO {quote_table(m.ATTRIBUTION)} (date, campaign_id, channel, impressions, "
         "revenue_attributed, attribution_model) VALUES "
@@ -45,8 +51,14 @@ def test_0007_keeps_the_rows_and_applies_once(engine: Engine) -> None:
     assert [(c.table_name, c.change_type, c.backward_compatible) for c in changes] == [
         ("ces_kpi_satisfaction_scores", "alter_type", True),
         ("scout_kpi_campaign_attribution", "alter_primary_key", True),
-    ]
-    assert m.primary_key(engine, m.ATTRIBUTION) == m.ATTRIBUTION_KEY
+    ][: 2 if keyed else 1]
+    if keyed:
+        assert m.primary_key(engine, m.ATTRIBUTION) == m.ATTRIBUTION_KEY
+    else:  # the model's unique test keeps 'unknown' apart from the real models
+        engine.execute(
+            f"UPDATE {quote_table(m.ATTRIBUTION)} SET attribution_model = 'unknown' "
+            "WHERE attribution_model IS NULL"
+        )
     rows = engine.fetch_rows(
         f"SELECT date, impressions, revenue_attributed, attribution_model FROM {quote_table(m.ATTRIBUTION)} ORDER BY date"
     )
@@ -136,3 +148,55 @@ def test_0010_adds_the_customer_counts_after_the_spec_columns(engine: Engine) ->
     )
     assert row == [(4, Decimal("0.2500"), None)]
     assert v0010.apply(engine) == []
+
+
+def test_0011_takes_the_keys_off_the_model_layers_where_the_engine_wants_none(
+    engine: Engine,
+) -> None:
+    """A silver table created with its keys (as before 0011) loses them on DuckDB and keeps its
+    rows, defaults and NOT NULLs, logged once; PostgreSQL keeps its keys and nothing changes."""
+    table = load_schema().table("silver.scout_clean_transactions")
+    engine.execute(f"DROP TABLE {quote_table(table.qualified)}")
+    wanted = engine.capabilities.model_keys
+    engine.capabilities = replace(engine.capabilities, model_keys=True)  # this instance only
+    try:
+        for statement in engine.create_table_sql(table):
+            engine.execute(statement)
+    finally:
+        del engine.capabilities
+    assert engine.unique_keys(table.qualified) == (("id",), ("transaction_id",))
+    first = str(uuid.uuid4())
+    engine.execute(
+        f"INSERT INTO {quote_table(table.qualified)} (id, transaction_id, amount) "
+        "VALUES ($i, 't1', 12.50)",
+        {"i": first},
+    )
+    changes = v0011.apply(engine)
+    if wanted:
+        assert changes == []
+        assert engine.unique_keys(table.qualified) == (("id",), ("transaction_id",))
+        return
+    assert [(c.table_name, c.layer, c.change_type) for c in changes] == [
+        ("scout_clean_transactions", "silver", "drop_constraints")
+    ]
+    assert engine.unique_keys(table.qualified) == ()
+    assert list(engine.column_types(table.qualified)) == [c.name for c in table.columns]
+    row = engine.fetch_rows(
+        f"SELECT CAST(id AS VARCHAR), transaction_id, amount, created_at IS NOT NULL "
+        f"FROM {quote_table(table.qualified)}"
+    )
+    assert row == [(first, "t1", Decimal("12.50"), True)]
+    engine.execute(
+        f"INSERT INTO {quote_table(table.qualified)} (id, transaction_id) VALUES ($i, 't2')",
+        {"i": str(uuid.uuid4())},
+    )
+    defaults = engine.fetch_rows(
+        f"SELECT created_at IS NOT NULL, data_quality_score FROM {quote_table(table.qualified)} "
+        "WHERE transaction_id = 't2'"
+    )
+    assert defaults == [(True, Decimal("1.0"))]
+    with pytest.raises(Exception, match=r"(?i)not null"):  # the primary key's NOT NULL stays
+        engine.execute(
+            f"INSERT INTO {quote_table(table.qualified)} (id, transaction_id) VALUES (NULL, 't3')"
+        )
+    assert v0011.apply(engine) == []

@@ -69,9 +69,9 @@ def attribution_table() -> Table:
 
 
 def _rekey_attribution(engine: Engine) -> list[Change]:
-    if not engine.capabilities.constraints or primary_key(engine, ATTRIBUTION) == ATTRIBUTION_KEY:
-        return []
     table = attribution_table()
+    if not engine.keyed(table) or primary_key(engine, ATTRIBUTION) == ATTRIBUTION_KEY:
+        return []
     staging = replace(table, name=table.name + _STAGING_SUFFIX)
     target, temporary = quote_table(table.qualified), quote_table(staging.qualified)
     columns = ", ".join(quote_ident(c.name) for c in table.columns)
