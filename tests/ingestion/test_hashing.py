@@ -137,3 +137,42 @@ def test_filter_loads_every_stored_prefix_exactly(engine: Engine) -> None:
     seen = SeenFilter()
     seen.load(engine, "meta.prefix_probe")
     assert seen._base.tolist() == sorted(id_prefix(i) for i in ids)
+
+
+def test_a_filter_loading_in_the_background_keeps_what_was_committed_meanwhile(
+    engine: Engine,
+) -> None:
+    """Ids committed while the filter loads (recorded with `add`, some already merged into its
+    array) survive the load; until it is loaded the writer does not trust it."""
+    rng = random.Random(13)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(200)]
+    engine.execute("CREATE TABLE meta.prefix_probe (id UUID)")
+    marks = ", ".join(f"(CAST($i{n} AS UUID))" for n in range(len(ids)))
+    engine.execute(
+        f"INSERT INTO meta.prefix_probe VALUES {marks}", {f"i{n}": v for n, v in enumerate(ids)}
+    )
+    seen = SeenFilter()
+    merged = [rng.getrandbits(64) for _ in range(70_000)]  # over the threshold: into the array
+    seen.add(merged)
+    assert not seen.loaded
+    thread = seen.start_loading(engine, "meta.prefix_probe")
+    assert thread is not None
+    thread.join(timeout=30)
+    assert seen.loaded
+    late = [rng.getrandbits(64) for _ in range(5)]
+    seen.add(late)
+    assert seen.start_loading(engine, "meta.prefix_probe") is None  # loaded once, not twice
+    assert all(seen.maybe_stored([id_prefix(i) for i in ids] + merged + late))
+    assert len(seen._base) == len(ids) + len(merged)
+    assert sum(seen.maybe_stored([rng.getrandbits(64) for _ in range(1000)])) == 0
+
+
+def test_a_filter_that_cannot_load_is_retried(engine: Engine) -> None:
+    seen = SeenFilter()
+    thread = seen.start_loading(engine, "meta.no_such_table")
+    assert thread is not None
+    thread.join(timeout=30)
+    assert not seen.loaded
+    again = seen.start_loading(engine, "meta.no_such_table")  # the next use starts another load
+    assert again is not None
+    again.join(timeout=30)

@@ -337,21 +337,21 @@ class BronzeWriter:
     def _existing(self, table: str, prepared: Prepared, careful: bool) -> set[str]:
         if not prepared.ids:
             return set()
-        shared = self.engine.capabilities.concurrent_processes
-        if careful or shared:
-            return stored_ids(self.engine, table, prepared.ids, as_array=shared)
-        seen = self._filter(table)
+        seen = None if self.engine.capabilities.concurrent_processes else self._filter(table)
+        if careful or seen is None or not seen.loaded:
+            return stored_ids(self.engine, table, prepared.ids)
         maybe = seen.maybe_stored(prepared.prefixes)
         candidates = [i for i, hit in zip(prepared.ids, maybe, strict=True) if hit]
-        return stored_ids(self.engine, table, candidates) if candidates else set()
+        return stored_ids(self.engine, table, candidates)
 
     def _filter(self, table: str) -> SeenFilter:
+        """The table's filter, loading in the background from its first use."""
         with self._lock:
             seen = self._filters.get(table)
             if seen is None:
                 seen = self._filters[table] = SeenFilter()
         if not seen.loaded:
-            seen.load(self.engine, table)
+            seen.start_loading(self.engine, table)
         return seen
 
     # -- after the transaction --------------------------------------------------------------------
@@ -359,7 +359,7 @@ class BronzeWriter:
         """Remember what a committed batch stored, and announce new rows."""
         table, prepared, source_type = job.layout.table, job.prepared, job.ctx.source_type
         seen = self._filters.get(table)
-        if seen is not None and seen.loaded:
+        if seen is not None:  # loaded or loading: a loading filter keeps these beside its snapshot
             seen.add([p for p, k in zip(prepared.prefixes, keep, strict=True) if k])
         if prepared.drift:
             with self._lock:

@@ -89,7 +89,7 @@ class UpsertMixin:
         rows = int(engine.fetch_value(f"SELECT count(*) FROM {BATCH}") or 0)
         found = count(engine, KEYS)
         self._upsert(c, key)
-        scope = Scope(temp_condition(key, KEYS), {})
+        scope = Scope(temp_condition(key, KEYS), {}, tuple(key))
         checks = run_checks(engine, model.checks, model.name, scope, enforced(engine, c))
         raise_if_blocking(model, checks)
         save(engine, self.run_id, model.name, intervals, "merge", rows, found)
