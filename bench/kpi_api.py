@@ -77,7 +77,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "conversion_rate last_90_days by day, filtered": {
         "metric": "conversion_rate",
         "date_range": "last_90_days",
-        "filters": "channel:online,region:north",
+        "filters": "channel:online",
     },
 }
 
@@ -114,6 +114,9 @@ def build_database(path: Path) -> tuple[int, str]:
         for region in REGIONS:
             for channel in CHANNELS:
                 transactions = rng.randint(20, 900)
+                # the session counts sit on one region's row per web channel and day
+                web = channel in ("online", "mobile") and region == REGIONS[0]
+                sessions = rng.randint(200, 5000) if web else None
                 rows.append(
                     {
                         "date": day,
@@ -124,6 +127,8 @@ def build_database(path: Path) -> tuple[int, str]:
                         "new_customers": rng.randint(0, transactions // 3),
                         "returning_customers": rng.randint(0, transactions // 2),
                         "conversion_rate": Decimal(rng.randint(50, 900)) / 10_000,
+                        "sessions": sessions,
+                        "converted_sessions": sessions // 20 if sessions else None,
                         "refund_rate": Decimal(rng.randint(0, 600)) / 10_000,
                     }
                 )

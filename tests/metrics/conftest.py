@@ -181,9 +181,9 @@ def gold_rows(seed: int = 7) -> dict[str, list[Row]]:
 
 
 def _add_counts(tables: dict[str, list[Row]], rng: random.Random) -> None:
-    """The columns migrations 0009 and 0010 add, drawn from their own generator (the rows above keep
-    their values): counts unrelated to total_interactions and total_operations, so a KPI that
-    still weighted a row's rounded rate by those would differ from the ratio of the counts."""
+    """The columns migrations 0009, 0010 and 0012 add, drawn from their own generator (the rows
+    above keep their values): counts unrelated to total_interactions and total_operations, so a KPI
+    that still weighted a row's rounded rate by those would differ from the ratio of the counts."""
     for row in tables["gold.scout_kpi_campaign_attribution"]:
         row["spend"] = _money(rng, 0, 3000) if rng.random() < 0.85 else None
     for row in tables["gold.ces_kpi_satisfaction_scores"]:
@@ -222,6 +222,18 @@ def _add_counts(tables: dict[str, list[Row]], rng: random.Random) -> None:
                 "retained": rng.randint(0, cohort),
             }
         )
+    # 0012, drawn last: the web session-days of a day on its first online row only (the gold model
+    # picks one row per day and web channel), None on the others and on store rows; unrelated to
+    # the rounded conversion_rate, so an average of rates would differ from the ratio of counts
+    held: set[tuple[date, str]] = set()
+    for row in tables["gold.scout_kpi_revenue_daily"]:
+        day_channel = (row["date"], row["channel"])
+        sessions = converted = None
+        if row["channel"] == "online" and day_channel not in held:
+            held.add(day_channel)
+            sessions = rng.randint(0, 5000)
+            converted = rng.randint(0, sessions)
+        row.update({"sessions": sessions, "converted_sessions": converted})
 
 
 GOLD_TABLES = (

@@ -39,12 +39,6 @@ def weighted(rows: Sequence[Row], column: str, weight: str) -> Decimal | None:
     )
 
 
-def mean(rows: Sequence[Row], column: str) -> Decimal | None:
-    """The plain mean of the present values."""
-    values = [Decimal(r[column]) for r in rows if r[column] is not None]
-    return div(sum(values, Decimal(0)), Decimal(len(values)))
-
-
 def div(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
     """numerator / denominator at 50 digits; None for a zero or missing denominator."""
     if numerator is None or not denominator:
@@ -91,7 +85,7 @@ EXPECTED: dict[str, Formula] = {
     "new_customer_share": lambda r: div(total(r, "new_customers"), _customers(r)),
     "revenue_per_customer": lambda r: div(total(r, "total_revenue"), _customers(r)),
     "transactions_per_customer": lambda r: div(total(r, "total_transactions"), _customers(r)),
-    "conversion_rate": lambda r: mean(r, "conversion_rate"),
+    "conversion_rate": lambda r: div(total(r, "converted_sessions"), total(r, "sessions")),
     "refund_rate": lambda r: div(
         weighted(r, "refund_rate", "total_transactions"), total(r, "total_transactions")
     ),

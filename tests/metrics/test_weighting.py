@@ -5,7 +5,9 @@ resolution time, agent operations with and without an execution time, campaigns 
 on days and channels without conversions) go through the real gold models; each KPI over two days
 is compared with the same figure computed in plain Python from the items themselves, never from
 gold. The groups are built so that weighting a row's rate by the wrong count (total_interactions,
-total_operations, conversions) gives a different number.
+total_operations, conversions) gives a different number. Web sales and events go through the
+revenue model the same way: conversion_rate over two days, several regions and both web channels
+equals the events' converting session-days / session-days (counts kept since migration 0012).
 
 The customer table's churn and retention rates are checked over hand-made gold rows whose active
 customers swing from day to day, so dividing by the same day's count instead of each rate's own
@@ -26,10 +28,11 @@ from tests.metrics.conftest import insert
 
 from databank.engines import Engine
 from databank.metrics import KpiService
+from databank.metrics.errors import InvalidRequestError
 from databank.settings import Settings
 from databank.transform.loader import default_models_dir
 from databank.transform.runner import Runner
-from models.gold.records import contact, feedback, log, sale, touch
+from models.gold.records import APP, contact, event, feedback, log, sale, touch
 from models.gold.world import World
 
 DAY1, DAY2 = "2025-03-30", "2025-03-31"
@@ -212,6 +215,102 @@ def test_campaign_spend_kpis_equal_the_campaigns(campaigns_built: KpiService) ->
     divide it by K1's conversions and revenue (the last-touch model, the catalog's default)."""
     for name, want in CAMPAIGN_CASES.items():
         _assert_kpi(campaigns_built, name, want())
+
+
+# Conversion: sales in several regions of both web channels on both days (so every day and channel
+# has rows, several of them); the session-days differ in number from day to day, so the mean of
+# the two daily rates (online 1/2 and 1/8) and a sum over every region's row differ from the share.
+WEB_SALES = [
+    sale("W1", "C1", f"{DAY1}T12:00:00Z", 10.00, region="north"),
+    sale("W2", "C2", f"{DAY1}T12:10:00Z", 11.00, region="south"),
+    sale("W3", "C3", f"{DAY1}T12:20:00Z", 12.00, region="east", channel="mobile_app"),
+    sale("W4", "C1", f"{DAY2}T12:00:00Z", 13.00, region="north"),
+    sale("W5", "C4", f"{DAY2}T12:10:00Z", 14.00, region="west"),
+    sale("W6", "C5", f"{DAY2}T12:20:00Z", 15.00, region="east"),
+    sale("W7", "C6", f"{DAY2}T12:30:00Z", 16.00, region="south", channel="mobile_app"),
+    sale("W8", "C7", f"{DAY2}T12:40:00Z", 17.00, region="north", channel="mobile_app"),
+    sale("W9", "C8", f"{DAY2}T12:50:00Z", 18.00, region="north", channel="store"),
+]
+WEB_EVENTS = [
+    # DAY1 online: A1 buys, A2 browses; mobile_app: A3 buys.
+    event("V1", "A1", f"{DAY1}T08:00:00Z"),
+    event("V2", "A1", f"{DAY1}T08:05:00Z", "purchase"),
+    event("V3", "A2", f"{DAY1}T09:00:00Z"),
+    event("V4", "A3", f"{DAY1}T10:00:00Z", "purchase", agent=APP),
+    # DAY2 online: eight session-days, B1 buys; mobile_app: B9 buys, B10 and B11 browse. A2 comes
+    # back on DAY2: a session-day of its own.
+    event("V5", "B1", f"{DAY2}T08:00:00Z", "purchase"),
+    *[event(f"V{5 + i}", f"B{i}", f"{DAY2}T09:0{i}:00Z") for i in range(2, 8)],
+    event("V13", "A2", f"{DAY2}T10:00:00Z", "add_to_cart"),
+    event("V14", "B9", f"{DAY2}T11:00:00Z", agent=APP),
+    event("V15", "B9", f"{DAY2}T11:05:00Z", "purchase", agent=APP),
+    event("V16", "B10", f"{DAY2}T11:10:00Z", agent=APP),
+    event("V17", "B11", f"{DAY2}T11:20:00Z", agent=APP),
+]
+
+
+def _session_share(events: Sequence[Record], channel: str | None = None) -> Decimal:
+    """Converting session-days / session-days, straight from the events (a session-day is a
+    session on one UTC day; an app's user agent does not start with Mozilla/)."""
+    days: dict[tuple[str, str], list[Record]] = {}
+    for e in events:
+        days.setdefault((e["timestamp"][:10], e["session_id"]), []).append(e)
+    wanted = [
+        group
+        for group in days.values()
+        if channel is None
+        or channel
+        == (
+            "mobile_app"
+            if any(not e.get("user_agent", "Mozilla/").startswith("Mozilla/") for e in group)
+            else "online"
+        )
+    ]
+    bought = sum(any(e["event_type"] == "purchase" for e in group) for group in wanted)
+    return Decimal(bought) / Decimal(len(wanted))
+
+
+@pytest.fixture
+def web_built(engine: Engine, gold_only: Path, tmp_path: Path) -> KpiService:
+    """Web sales and events written, the revenue model run; a service on 2025-03-31."""
+    world = World(engine, Settings(pii_key="test-key", data_dir=tmp_path / "data"))
+    world.transactions(WEB_SALES)
+    world.bronze("events", WEB_EVENTS)
+    runner = Runner(engine, gold_only, sync_lineage=False)
+    assert runner.run(["gold.scout_kpi_revenue_daily"]).status == "success"
+    return KpiService(engine, today=lambda: TODAY)
+
+
+def test_conversion_rate_is_converting_session_days_over_session_days(
+    web_built: KpiService,
+) -> None:
+    """Over both days, all regions and both web channels, and per channel, conversion_rate is the
+    events' converting session-days / session-days (4 / 14), not the mean of the daily rates nor
+    a sum that counts a day's sessions once per region; store rows hold no sessions."""
+    assert _session_share(WEB_EVENTS) == Decimal(4) / 14
+    _assert_kpi(web_built, "conversion_rate", _session_share(WEB_EVENTS))
+    for channel in ("online", "mobile_app"):
+        want = _session_share(WEB_EVENTS, channel).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        got = web_built.get(
+            "conversion_rate", date_range="last_2_days", filters=f"channel:{channel}"
+        )
+        assert got.current_value == want, channel
+    store = web_built.get("conversion_rate", date_range="last_2_days", filters="channel:store")
+    assert store.current_value is None
+    daily = web_built.get("conversion_rate", date_range="last_2_days", granularity="day")
+    assert [p.value for p in daily.time_series] == [
+        Decimal("0.6667"),
+        Decimal("0.1818"),
+    ]  # 2/3, 2/11
+
+
+def test_conversion_rate_refuses_a_region(web_built: KpiService) -> None:
+    """Events carry no region: a region filter or grouping is refused, not answered from whichever
+    region's row holds a day's session counts."""
+    for asked in ({"filters": "region:north"}, {"dimensions": "region"}):
+        with pytest.raises(InvalidRequestError, match="channel") as caught:
+            web_built.get("conversion_rate", date_range="last_2_days", **asked)
+        assert caught.value.code in ("invalid_filter", "invalid_dimension")
 
 
 CUSTOMERS = "gold.scout_kpi_customer_metrics"

@@ -8,6 +8,7 @@ Each function returns {primary key tuple: {column: value}} for the columns it co
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -20,6 +21,7 @@ from models.gold.world import money, utc_day
 Record = Mapping[str, Any]
 Rows = dict[tuple[Any, ...], dict[str, Any]]
 WINDOW = 90
+WEB_CHANNELS = ("online", "mobile_app")
 HORIZON = 28
 
 
@@ -56,7 +58,8 @@ def revenue_daily(sales: Sequence[Record], events: Sequence[Record]) -> Rows:
     for r in sales:
         key = (utc_day(r["timestamp"]), r.get("region") or "unknown", r.get("channel") or "unknown")
         groups[key].append(r)
-    conversion = _conversion(events)
+    conversion, counts = _conversion(events)
+    holders = _count_holders(groups)
     out: Rows = {}
     for key, rows in groups.items():
         day, _, channel = key
@@ -64,6 +67,7 @@ def revenue_daily(sales: Sequence[Record], events: Sequence[Record]) -> Rows:
         buyers = [r for r in rows if money(r["amount"]) > 0]
         total, n = sum(amounts, Decimal(0)), len(buyers)
         refunds = sum(1 for a in amounts if a < 0)
+        sessions, converted = counts.get((day, channel), (0, 0))
         out[key] = {
             "total_revenue": total,
             "total_transactions": n,
@@ -76,11 +80,30 @@ def revenue_daily(sales: Sequence[Record], events: Sequence[Record]) -> Rows:
             ),
             "conversion_rate": conversion.get((day, channel)),
             "refund_rate": ratio(refunds, n, 4, Decimal("9.9999")),
+            # 0012: the day and web channel's session-days on one region's row, None elsewhere
+            "sessions": sessions if key in holders else None,
+            "converted_sessions": converted if key in holders else None,
         }
     return out
 
 
-def _conversion(events: Sequence[Record]) -> dict[tuple[date, str], Decimal | None]:
+def _count_holders(groups: Mapping[tuple[Any, ...], Any]) -> set[tuple[Any, ...]]:
+    """The row of each day and web channel that holds its session counts: the region whose md5
+    hex digest is smallest (then the smaller region)."""
+    regions: dict[tuple[date, str], list[str]] = defaultdict(list)
+    for day, region, channel in groups:
+        if channel in WEB_CHANNELS:
+            regions[(day, channel)].append(region)
+    return {
+        (day, min(names, key=lambda r: (hashlib.md5(r.encode()).hexdigest(), r)), channel)
+        for (day, channel), names in regions.items()
+    }
+
+
+def _conversion(
+    events: Sequence[Record],
+) -> tuple[dict[tuple[date, str], Decimal | None], dict[tuple[date, str], tuple[int, int]]]:
+    """The rate and the (session-days, converting ones) of each day and web channel."""
     sessions: dict[tuple[date, str], dict[str, bool]] = defaultdict(
         lambda: {"app": False, "buy": False}
     )
@@ -96,7 +119,8 @@ def _conversion(events: Sequence[Record]) -> dict[tuple[date, str], Decimal | No
         pair = counts[(day, "mobile_app" if state["app"] else "online")]
         pair[0] += 1
         pair[1] += state["buy"]
-    return {key: ratio(bought, total, 4) for key, (total, bought) in counts.items()}
+    rates = {key: ratio(bought, total, 4) for key, (total, bought) in counts.items()}
+    return rates, {key: (total, bought) for key, (total, bought) in counts.items()}
 
 
 # -- customers ------------------------------------------------------------------------------

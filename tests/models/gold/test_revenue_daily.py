@@ -64,9 +64,11 @@ def test_revenue_daily_matches_python(engine: Engine, world: World, runner: Runn
     assert day1["refund_rate"] == Decimal("0.5000")
     assert (day1["new_customers"], day1["returning_customers"]) == (2, 0)
     assert day1["conversion_rate"] == Decimal("0.3333")  # S1 of S1, S2, S4 (online)
+    assert (day1["sessions"], day1["converted_sessions"]) == (3, 1)  # the only online row of D1
     store = got[(D1, "north", "store")]
     assert store["avg_order_value"] == Decimal("0.02")  # 0.03 / 2 = 0.015, half away from zero
     assert store["conversion_rate"] is None  # no web sessions in a store
+    assert (store["sessions"], store["converted_sessions"]) == (None, None)
     day2 = got[(D2, "south", "online")]
     assert day2["avg_order_value"] == Decimal("10.01")  # 30.02 / 3 = 10.0066…
     assert (day2["new_customers"], day2["returning_customers"]) == (1, 2)
@@ -79,6 +81,58 @@ def test_revenue_daily_matches_python(engine: Engine, world: World, runner: Runn
         1,
         0,
     )
+
+
+def test_session_counts_sit_on_one_row_per_day_and_web_channel(
+    engine: Engine, world: World, runner: Runner
+) -> None:
+    """Each day and web channel's session-days sit on the row of the region whose md5 digest sorts
+    first (south before north, though not alphabetically; east before west), 0 there without
+    session-days; the other rows hold NULL, so summing all rows counts each session-day once."""
+    more = [
+        sale("T12", "C8", "2025-03-01T13:00:00Z", 5.00, region="south"),
+        sale("T13", "C9", "2025-03-01T14:00:00Z", 6.00, region="west", channel="mobile_app"),
+        sale("T14", "C9", "2025-03-01T15:00:00Z", 7.00, region="east", channel="mobile_app"),
+    ]
+    build(world)
+    world.transactions(more)
+    assert runner.run([TABLE]).status == "success"
+    got = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, *more], EVENTS))
+    counts = {k: (v["sessions"], v["converted_sessions"]) for k, v in got.items()}
+    assert counts[(D1, "south", "online")] == (3, 1)  # S1, S2, S4; S1 converts
+    assert counts[(D1, "north", "online")] == (None, None)
+    assert counts[(D1, "east", "mobile_app")] == (1, 1)  # S3
+    assert counts[(D1, "west", "mobile_app")] == (None, None)
+    assert got[(D1, "north", "online")]["conversion_rate"] == Decimal("0.3333")  # still repeated
+    assert counts[(D3, "south", "online")] == (0, 0)  # no events on D3: south sorts before unknown
+    assert counts[(D3, "unknown", "online")] == (None, None)
+    # every session-day of a day and channel with rows, once: D1 3 online + 1 app, D2 2 online
+    assert sum(s for s, _ in counts.values() if s is not None) == 6
+    assert sum(c for _, c in counts.values() if c is not None) == 3
+    # a late sale in a region that sorts first moves D1's online counts to it in the day's rebuild
+    late = sale("T15", "C9", "2025-03-01T16:00:00Z", 8.00, region="east")
+    world.transactions([late])
+    assert runner.run([TABLE]).models[0].partition_values == [D1]
+    after = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, *more, late], EVENTS))
+    assert (
+        after[(D1, "east", "online")]["sessions"],
+        after[(D1, "south", "online")]["sessions"],
+    ) == (
+        3,
+        None,
+    )
+
+
+def test_known_gap_sessions_of_a_channel_without_transactions_are_not_kept(
+    engine: Engine, world: World, runner: Runner
+) -> None:
+    """Documented gap: the table has rows only where there are transactions, so the session-days
+    of a day and web channel without any (D1's app session S3 here) appear in no row."""
+    build(world)
+    assert runner.run([TABLE]).status == "success"
+    got = actual(engine, TABLE)
+    assert not any(channel == "mobile_app" for _, _, channel in got)
+    assert sum(v["sessions"] or 0 for v in got.values()) == 5  # S1, S2, S4 on D1; S4, S5 on D2
 
 
 def test_late_record_changes_exactly_its_partition(

@@ -20,6 +20,13 @@
 --   its events comes from a native app (a user agent not starting with 'Mozilla/'), else `online`.
 --   Events carry no region, so every region's row of that day and channel shows the same rate;
 --   other channels (store, marketplace) have NULL.
+-- * sessions = those session-days, converted_sessions = the converting ones (migration 0012), on
+--   ONE row per day and web channel: the region whose md5 hex digest sorts first (the same order
+--   under every collation; the region itself breaks a tie), 0 there when the channel had no
+--   session-day; NULL on the other regions' rows and on other channels. So any sum of rows counts
+--   each session-day once, and sum(converted_sessions) / sum(sessions) over days, regions and
+--   channels is the true share. Like the rate, the counts only exist on a day and channel that
+--   has transactions.
 --
 -- Incremental by date without lookback: every figure is local to its day, except "first-ever
 -- sale": a late record older than a customer's first sale makes that customer new on the late
@@ -37,6 +44,8 @@ MODEL (
     range(new_customers, min := 0),
     range(returning_customers, min := 0),
     range(conversion_rate, min := 0, max := 1),
+    range(sessions, min := 0),
+    range(converted_sessions, min := 0),
     range(refund_rate, min := 0)
   ),
   description 'Revenue, orders, new and returning customers, conversion and refund rates per day, region and channel'
@@ -77,6 +86,23 @@ session_days AS (
   WHERE e.validation_status = 'passed' AND e.session_id IS NOT NULL AND e.partition_key IS NOT NULL
   GROUP BY e.partition_key, e.session_id
 ),
+held AS (
+  -- holder = 1 on the one row of a day and web channel that carries its session counts
+  SELECT
+    g.date,
+    g.region,
+    g.channel,
+    g.net_amount,
+    g.sales,
+    g.refunds,
+    g.new_customers,
+    g.returning_customers,
+    CASE
+      WHEN g.channel IN ('online', 'mobile_app')
+        THEN row_number() OVER (PARTITION BY g.date, g.channel ORDER BY md5(g.region), g.region)
+    END AS holder
+  FROM daily AS g
+),
 conversion AS (
   SELECT
     d.date,
@@ -101,6 +127,8 @@ SELECT
   d.returning_customers,
   (20000 * c.converted + c.sessions) // (2 * NULLIF(c.sessions, 0)) * 0.0001 AS conversion_rate,
   CASE WHEN d.sales > 0 THEN least((20000 * d.refunds + d.sales) // (2 * d.sales), 99999) END * 0.0001
-    AS refund_rate
-FROM daily AS d
+    AS refund_rate,
+  CASE WHEN d.holder = 1 THEN CAST(coalesce(c.sessions, 0) AS INTEGER) END AS sessions,
+  CASE WHEN d.holder = 1 THEN CAST(coalesce(c.converted, 0) AS INTEGER) END AS converted_sessions
+FROM held AS d
 LEFT JOIN conversion AS c ON c.date = d.date AND c.channel = d.channel
