@@ -28,6 +28,7 @@ def serve(
 
     from databank.api.app import NO_AUTH_WARNING, create_app
     from databank.api.discovery import remove_server_file
+    from databank.api.gc_policy import settle_after_startup
     from databank.cli.serving import AnnouncingServer
     from databank.context import Databank
     from databank.settings import load_settings
@@ -52,6 +53,7 @@ def serve(
         f"({bank.engine.redacted_url()}); docs at /docs"
     )
     app = create_app(bank)
+    settle_after_startup()  # after the app, its routes and the model catalog exist
     config = uvicorn.Config(
         app,
         host=bind_host,
