@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         "watermark, for batches that commit out of ingestion-time order; None: 0 when writes are "
         "serialised (DuckDB), else 30.",
     )
+    lineage_events_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="`<data_dir>/openlineage/events.jsonl` rotates to `events.jsonl.1` before an "
+        "event would take it past this size; 0: never rotates.",
+    )
+    lineage_events_keep: int = Field(
+        default=5, ge=1, description="Rotated OpenLineage event files kept (`.1` … `.N`)."
+    )
 
     @field_validator("engine", mode="before")
     @classmethod

@@ -1,8 +1,10 @@
 """OpenLineage run events (START, then COMPLETE or FAIL) for each model run.
 
 Events are built with the `openlineage-python` client's models (so they follow its schema) and go
-to a file transport (JSON lines, `<data_dir>/openlineage/events.jsonl`) or the console transport.
-Each event names the model's input tables and its output table with schema and column-lineage
+to a file (JSON lines, `<data_dir>/openlineage/events.jsonl`, serialised as the client's file
+transport does) or the client's console transport. The file rotates by size like a log: past
+`max_bytes` it becomes `events.jsonl.1` (older files shift to `.2` … `.<keep>`, the oldest is
+deleted) and a new file starts; an event is never split across files. Each event names the model's input tables and its output table with schema and column-lineage
 facets; COMPLETE adds the row count, FAIL the error message. Marquez or any OpenLineage consumer
 can read the file.
 """
@@ -10,6 +12,8 @@ can read the file.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,15 +33,23 @@ log = logging.getLogger(__name__)
 PRODUCER = f"https://github.com/neural-databank/neural-databank/tree/v{__version__}"
 JOB_NAMESPACE = "databank"
 EVENT_FILE = Path("openlineage") / "events.jsonl"
+DEFAULT_MAX_BYTES = (
+    64 * 1024 * 1024
+)  # the defaults of settings `lineage_events_max_bytes` / `_keep`
+DEFAULT_KEEP = 5
+
+_file_locks: dict[Path, threading.Lock] = {}
+_file_locks_guard = threading.Lock()
 
 
 def _client() -> Any:
     try:
         from openlineage.client import event_v2, facet_v2
-        from openlineage.client.transport import console, file
+        from openlineage.client.serde import Serde
+        from openlineage.client.transport import console
     except ImportError as exc:  # pragma: no cover - exercised only without the package
         raise MissingExtraError("openlineage-python", "lineage") from exc
-    return event_v2, facet_v2, file, console
+    return event_v2, facet_v2, Serde, console
 
 
 def dataset_namespace(engine: Engine) -> str:
@@ -56,6 +68,64 @@ def dataset_name(engine: Engine, table: str) -> str:
     return f"{database}.{table}"
 
 
+def _file_lock(path: Path) -> threading.Lock:
+    """One lock per events file: every emitter writing it in this process takes turns."""
+    with _file_locks_guard:
+        return _file_locks.setdefault(path, threading.Lock())
+
+
+class RotatingFileTransport:
+    """Appends events as JSON lines (the client's `Serde.to_json`) to a file that rotates by size.
+
+    Before a line that would take the file past `max_bytes`, the file is renamed `<name>.1` (older
+    ones shift up to `<name>.<keep>`; the oldest is deleted) and the line starts a new file. A line
+    is never split, and a file holds at least one line even if that line alone is larger than
+    `max_bytes`. `max_bytes=0` never rotates. Writers in one process share a lock per file.
+    """
+
+    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES, keep: int = DEFAULT_KEEP):
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0 (0: never rotate), not {max_bytes}")
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1, not {keep}")
+        self.path = Path(path).resolve()
+        self.max_bytes = max_bytes
+        self.keep = keep
+        self._lock = _file_lock(self.path)
+
+    def emit(self, event: Any) -> None:
+        """Append one event as one line, rotating first if the line would not fit."""
+        _, _, serde, _ = _client()
+        line = (serde.to_json(event) + "\n").encode()
+        with self._lock:
+            size = self._size()
+            if self.max_bytes and size > 0 and size + len(line) > self.max_bytes:
+                self._rotate()
+            with open(self.path, "ab") as f:
+                f.write(line)
+
+    def rotated(self, index: int) -> Path:
+        """The path of the `index`-th older file (1 = the most recent)."""
+        return self.path.with_name(f"{self.path.name}.{index}")
+
+    def _size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _rotate(self) -> None:
+        for index in range(self.keep - 1, 0, -1):
+            if self.rotated(index).exists():
+                os.replace(self.rotated(index), self.rotated(index + 1))
+        os.replace(self.path, self.rotated(1))
+        stale = self.keep + 1  # left over from a larger `keep`
+        while self.rotated(stale).exists():
+            self.rotated(stale).unlink()
+            stale += 1
+        log.debug("rotated OpenLineage events file %s", self.path)
+
+
 class OpenLineageEmitter:
     """Sends one START and one COMPLETE/FAIL event per model run through an OpenLineage transport."""
 
@@ -66,18 +136,30 @@ class OpenLineageEmitter:
         self._edges: dict[tuple[str, str], list[Edge]] = {}
 
     @classmethod
-    def to_file(cls, path: Path, engine: Engine) -> OpenLineageEmitter:
-        """Events appended as JSON lines to `path`."""
-        _, _, file, _ = _client()
+    def to_file(
+        cls,
+        path: Path,
+        engine: Engine,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        keep: int = DEFAULT_KEEP,
+    ) -> OpenLineageEmitter:
+        """Events appended as JSON lines to `path`, rotated past `max_bytes` (0: never)."""
+        _client()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(
-            file.FileTransport(file.FileConfig(log_file_path=str(path), append=True)), engine
-        )
+        return cls(RotatingFileTransport(path, max_bytes, keep), engine)
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, engine: Engine) -> OpenLineageEmitter:
+    def for_data_dir(
+        cls,
+        data_dir: Path,
+        engine: Engine,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        keep: int = DEFAULT_KEEP,
+    ) -> OpenLineageEmitter:
         """Events under the installation's data directory (`openlineage/events.jsonl`)."""
-        return cls.to_file(Path(data_dir) / EVENT_FILE, engine)
+        return cls.to_file(Path(data_dir) / EVENT_FILE, engine, max_bytes=max_bytes, keep=keep)
 
     @classmethod
     def to_console(cls, engine: Engine) -> OpenLineageEmitter:

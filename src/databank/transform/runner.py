@@ -86,8 +86,15 @@ class Runner:
         """A runner on the installation's engine, writing OpenLineage events under its data dir."""
         from databank.lineage.events import OpenLineageEmitter
 
+        settings = bank.settings
         options.setdefault(
-            "events", OpenLineageEmitter.for_data_dir(bank.settings.data_dir, bank.engine)
+            "events",
+            OpenLineageEmitter.for_data_dir(
+                settings.data_dir,
+                bank.engine,
+                max_bytes=settings.lineage_events_max_bytes,
+                keep=settings.lineage_events_keep,
+            ),
         )
         return cls(bank.engine, models_dir, **options)
 
