@@ -123,14 +123,21 @@ def test_model_layers_keep_their_keys_where_the_engine_does(engine: Engine) -> N
     """PostgreSQL keeps the spec's keys on silver and gold (composite, primary and unique);
     DuckDB leaves them off, in new databases and, through migration 0011, in old ones: the
     runner's unique tests prove the grain instead (tests/transform/test_checks.py)."""
-    tables = ("gold.scout_kpi_revenue_daily", "silver.scout_clean_transactions")
+    tables = (
+        "gold.scout_kpi_revenue_daily",
+        "silver.scout_clean_transactions",
+        "meta.customer_id_map",  # written by a model too
+    )
     keys = {t: engine.unique_keys(t) for t in tables}
+    # meta tables no model writes keep their keys everywhere
+    assert engine.unique_keys("meta.exchange_rates") == (("currency", "rate_date"),)
     if not engine.capabilities.model_keys:
         assert keys == dict.fromkeys(tables, ())
         return
     assert keys == {
         "gold.scout_kpi_revenue_daily": (("date", "region", "channel"),),
         "silver.scout_clean_transactions": (("id",), ("transaction_id",)),
+        "meta.customer_id_map": (("source_customer_id", "customer_id"),),
     }
     insert = (
         "INSERT INTO gold.scout_kpi_revenue_daily (date, region, channel, total_revenue) "

@@ -8,8 +8,11 @@ platinum, and every model declares its grain as a `unique` test that runs inside
 transaction, so a duplicate key still stops the write; nothing else relied on these constraints
 (merge models update and insert without ON CONFLICT where the table has no key).
 
-Databases created after this version get the tables without keys from the start; older ones get
-each keyed table rebuilt once with the same columns, defaults, NOT NULLs and rows. PostgreSQL
+The two meta tables that models write (`meta.customer_id_map`, `meta.feedback_analysis`) lose
+theirs too; the other meta tables keep them. Databases created after this version get the model
+layers' tables without keys from the start; older ones, and those two meta tables (migration 0006
+creates them), get each keyed table rebuilt once with the same columns, defaults, NOT NULLs and
+rows. PostgreSQL
 keeps its keys (its btree inserts cost far less, and other processes may write there).
 """
 
@@ -19,28 +22,32 @@ from databank.engines.base import MODEL_LAYERS, Engine, quote_table
 from databank.migrations.columns import current_schema
 from databank.migrations.model import Change, Migration
 
+MODEL_META_TABLES = ("meta.customer_id_map", "meta.feedback_analysis")  # written by models only
+
 
 def apply(engine: Engine) -> list[Change]:
     """Drop the keys of each model-layer table that still has one; a change per table."""
     if engine.capabilities.model_keys:
         return []
     changes = []
-    for table in current_schema().tables:
-        if table.layer not in MODEL_LAYERS or not engine.table_exists(table.qualified):
+    tables = [t.qualified for t in current_schema().tables if t.layer in MODEL_LAYERS]
+    for table in [*tables, *MODEL_META_TABLES]:
+        if not engine.table_exists(table):
             continue
-        keys = engine.unique_keys(table.qualified)
+        keys = engine.unique_keys(table)
         if not keys:
             continue
-        engine.drop_keys(table.qualified)
+        engine.drop_keys(table)
         listed = "; ".join(", ".join(k) for k in keys)
+        layer, name = table.split(".", 1)
         changes.append(
             Change(
-                table.name,
-                table.layer,
+                name,
+                layer,
                 "drop_constraints",
                 f"drop the primary key / unique constraints ({listed}): the model's unique test "
                 "proves the grain in each writing transaction, and the index slowed inserts 3-5x",
-                f"-- {quote_table(table.qualified)} rebuilt without its key constraints",
+                f"-- {quote_table(table)} rebuilt without its key constraints",
                 backward_compatible=True,
             )
         )
