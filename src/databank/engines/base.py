@@ -145,6 +145,12 @@ class Engine(ABC):
             keys.setdefault((kind != "PRIMARY KEY", constraint), []).append((position, column))
         return tuple(tuple(c for _, c in sorted(keys[k])) for k in sorted(keys))
 
+    @contextmanager
+    def bulk_load(self, table: str) -> Iterator[None]:
+        """Around a large insert into an empty `table`, inside the caller's transaction: engines
+        that maintain indexes build them once afterwards instead of row by row. Default: nothing."""
+        yield
+
     def drop_keys(self, table: str) -> None:
         """Drop `table`'s PRIMARY KEY and UNIQUE constraints (columns, NOT NULLs and rows stay)."""
         schema, name = table.split(".", 1)

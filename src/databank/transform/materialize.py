@@ -59,7 +59,8 @@ class Materializer(UpsertMixin):
         """Build the whole table beside the live one, test it, swap it in atomically.
 
         An empty table is filled in place, in one transaction: readers see nothing until the
-        commit, a failure rolls back to the same empty table, and the rows are written once.
+        commit, a failure rolls back to the same empty table, and the rows are written once (its
+        indexes built after the rows where the engine keeps any: `engine.bulk_load`).
         """
         engine, model = self.engine, c.model
         if not engine.fetch_rows(f"SELECT 1 FROM {quote_table(model.name)} LIMIT 1"):
@@ -89,10 +90,11 @@ class Materializer(UpsertMixin):
         engine, model = self.engine, c.model
         with engine.transaction():
             lock_model(engine, model)
-            engine.execute(
-                f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
-                f"SELECT {c.casts()} FROM ({source_sql or c.select_sql}) AS _m"
-            )
+            with engine.bulk_load(model.name):
+                engine.execute(
+                    f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
+                    f"SELECT {c.casts()} FROM ({source_sql or c.select_sql}) AS _m"
+                )
             rows = count(engine, model.name)
             checks = run_checks(engine, model.checks, model.name, enforced=enforced(engine, c))
             raise_if_blocking(model, checks)
