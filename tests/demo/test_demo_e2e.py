@@ -17,8 +17,8 @@ from databank.engines import connect
 pytestmark = pytest.mark.slow
 
 
-def _demo(folder: Path) -> subprocess.CompletedProcess[str]:
-    """`databank demo --no-serve --days 30 --json` into `folder`, with no DATABANK_* settings."""
+def _demo(folder: Path, *, as_json: bool = True) -> subprocess.CompletedProcess[str]:
+    """`databank demo --no-serve --days 30 [--json]` into `folder`, with no DATABANK_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATABANK_")}
     return subprocess.run(
         [
@@ -29,7 +29,7 @@ def _demo(folder: Path) -> subprocess.CompletedProcess[str]:
             "--no-serve",
             "--days",
             "30",
-            "--json",
+            *(["--json"] if as_json else []),
             "--dir",
             str(folder),
         ],
@@ -125,3 +125,25 @@ def test_second_run_resumes_without_mixing(demo_run: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     with connect(f"duckdb:///{folder / 'db' / 'databank.duckdb'}") as engine:
         assert engine.count_rows("bronze.scout_raw_transactions") == before
+
+
+def test_the_tour_without_a_server_offers_only_what_works(demo_run: dict[str, Any]) -> None:
+    """With --no-serve the tour prints no URL of the stopped server, and the CLI commands it
+    suggests work on the database file."""
+    folder: Path = demo_run["folder"]
+    result = _demo(folder, as_json=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = " ".join(result.stdout.split())  # Rich wraps long lines
+    assert "the server has stopped" in text
+    assert "/docs" not in text and "curl" not in text
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABANK_")}
+    env["DATABANK_DATA_DIR"] = str(folder / "db")
+    status = subprocess.run(
+        [sys.executable, "-m", "databank.cli.main", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.returncode == 0, status.stderr[-2000:]
+    assert json.loads(status.stdout)

@@ -104,6 +104,13 @@ class Engine(ABC):
                 )
             return self.append_arrow(table, data) if data.num_rows else 0
 
+    def create_like(self, source: str, table: str) -> None:
+        """An empty `table` with `source`'s columns and types (engines that can also copy the
+        defaults and NOT NULLs do)."""
+        self.execute(
+            f"CREATE TABLE {quote_table(table)} AS SELECT * FROM {quote_table(source)} WHERE FALSE"
+        )
+
     def swap_table(self, target: str, staging: str) -> None:
         """Make `target` hold exactly the rows of `staging` (same columns), atomically; drop staging.
 

@@ -201,6 +201,13 @@ class PostgresEngine(Engine):
         """GiST/GIN indexes on text need pg_trgm."""
         self.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
+    def create_like(self, source: str, table: str) -> None:
+        """An empty `table` with `source`'s columns, types, defaults and NOT NULLs (no keys or
+        indexes: it is a staging table)."""
+        self.execute(
+            f"CREATE TABLE {quote_table(table)} (LIKE {quote_table(source)} INCLUDING DEFAULTS)"
+        )
+
     @contextmanager
     def bulk_load(self, table: str) -> Iterator[None]:
         """Drop `table`'s key constraints and indexes, yield, then add them back, all inside the

@@ -67,8 +67,11 @@ class Materializer(UpsertMixin):
             return self._fill_empty(c, intervals, source_sql)
         staging = staging_name(model)
         try:
+            # staged with the live table's definition, so DuckDB swaps it in by a rename
+            engine.create_like(model.name, staging)
+            every = ", ".join(quote_ident(column) for column in c.info.types)
             engine.execute(
-                f"CREATE TABLE {quote_table(staging)} AS SELECT {c.full_row()} "
+                f"INSERT INTO {quote_table(staging)} ({every}) SELECT {c.full_row()} "
                 f"FROM ({source_sql or c.select_sql}) AS _m"
             )
             rows = count(engine, staging)

@@ -48,7 +48,9 @@ def _number(value: Any) -> str:
     return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:,.4g}"
 
 
-def _tour(report: dict[str, Any], kpis: list[dict[str, Any]], url: str, folder: Path) -> None:
+def _tour(
+    report: dict[str, Any], kpis: list[dict[str, Any]], url: str, folder: Path, serving: bool
+) -> None:
     grid = RichTable(title="What arrived (through POST /api/v1/ingestion/bronze/{source})")
     for column in ("source", "records", "passed", "failed", "duplicates", "quality"):
         grid.add_column(column, justify="left" if column == "source" else "right")
@@ -89,6 +91,22 @@ def _tour(report: dict[str, Any], kpis: list[dict[str, Any]], url: str, folder: 
             )
         out.print(table)
     end = report["period"][1]
+    cli = (
+        f"  databank kpi daily_revenue --range last_30_days --as-of {end}\n"
+        "  databank lineage gold.scout_kpi_revenue_daily --column total_revenue\n"
+        "  databank explain gold.scout_kpi_revenue_daily "
+        f"--key date={end},region=north,channel=online\n"
+        "  databank status\n"
+        f"  truth of what was injected: {folder / 'truth.json'}"
+    )
+    if not serving:
+        out.print(
+            "\n[bold]Try it[/] (the server has stopped: --no-serve; `databank demo` with the same "
+            "options serves this data again without rebuilding it). The CLI reads the database "
+            "file directly:\n"
+            f"  export DATABANK_DATA_DIR={folder / 'db'}\n" + cli
+        )
+        return
     out.print(
         "\n[bold]Try it[/] (the key is in "
         f"{folder / KEY_FILE}):\n"
@@ -97,12 +115,7 @@ def _tour(report: dict[str, Any], kpis: list[dict[str, Any]], url: str, folder: 
         f'"{url}/api/v1/metrics/kpi/daily_revenue?date_range=last_30_days&as_of={end}"\n'
         "  the CLI works while this serves (it goes through the API with the demo's key):\n"
         f"  export DATABANK_DATA_DIR={folder / 'db'} DATABANK_API_KEY_FILE={folder / KEY_FILE}\n"
-        f"  databank kpi daily_revenue --range last_30_days --as-of {end}\n"
-        "  databank lineage gold.scout_kpi_revenue_daily --column total_revenue\n"
-        "  databank explain gold.scout_kpi_revenue_daily "
-        f"--key date={end},region=north,channel=online\n"
-        "  databank status\n"
-        f"  truth of what was injected: {folder / 'truth.json'}"
+        + cli
     )
 
 
@@ -142,7 +155,7 @@ def demo(
         if as_json:
             print_json({"report": report, "kpis": kpis, "url": server.url, "folder": str(folder)})
         else:
-            _tour(report, kpis, server.url, folder)
+            _tour(report, kpis, server.url, folder, serve)
         if serve:
             out.print(f"\nserving on [bold]{server.url}[/] — press Ctrl-C to stop")
             server.wait()
