@@ -10,7 +10,7 @@ from databank.engines import Engine
 from databank.refresh import mark_refreshed
 from databank.transform.microbatch import MicroBatcher
 from databank.transform.runner import Runner
-from transform.toy import BRONZE, GOLD, Bronze
+from transform.toy import BRONZE, GOLD, SILVER, Bronze
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
@@ -96,5 +96,27 @@ def test_a_failed_batch_is_tried_again(engine: Engine, runner: Runner, bronze: B
         assert _wait_for(lambda: _revenue(engine) == Decimal("15.00"))
         assert batcher.wait_idle(20)
         assert calls == ["run", "run"] and batcher.runs == 1 and batcher.last_error is None
+    finally:
+        batcher.stop()
+
+
+def test_a_batch_brings_the_upstream_models_along(
+    engine: Engine, runner: Runner, bronze: Bronze
+) -> None:
+    """A notified silver table runs gold, and gold's upstream (silver) first: gold is never built
+    from a silver table that is behind its bronze rows."""
+    bronze.add("t1", "2025-01-01", "10.00")
+    runner.run()
+    assert runner.with_upstream([GOLD]) == [SILVER, GOLD]
+    batcher = MicroBatcher(runner, delay=0.2, listen=False)
+    batcher.start()
+    try:
+        bronze.add("t2", "2025-01-01", "5.00")  # not announced: only silver's own run would see it
+        batcher.notify(SILVER)
+        assert batcher.wait_idle(30)
+        assert batcher.last_report is not None
+        ran = [m.model for m in batcher.last_report.models]
+        assert ran[0] == SILVER and GOLD in ran
+        assert _revenue(engine) == Decimal("15.00")
     finally:
         batcher.stop()

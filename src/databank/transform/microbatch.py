@@ -169,8 +169,12 @@ class MicroBatcher:
             started = time.monotonic()
             try:
                 written = set(self.runner.models)
-                models = self.runner.downstream(
-                    t for t, heard in tables.items() if not (heard and t in written)
+                # with their upstream models: silver feedback (downstream of customers) must not
+                # read feedback the analysis model has not seen yet (up-to-date models cost ms)
+                models = self.runner.with_upstream(
+                    self.runner.downstream(
+                        t for t, heard in tables.items() if not (heard and t in written)
+                    )
                 )
                 if models:
                     self.last_report = self.runner.run(models, trigger="microbatch")

@@ -119,6 +119,14 @@ class Runner:
         """The models that read `tables`, directly or not, in run order."""
         return self.dag.downstream(tables)
 
+    def with_upstream(self, names: Iterable[str]) -> list[str]:
+        """`names` and every model they read through, in run order: a run of these never builds
+        a model from upstream models that are behind their own sources."""
+        chosen = set(self.dag.resolve(names))
+        for name in list(chosen):
+            chosen.update(self.dag.upstream_closure(name))
+        return self.dag.plan(chosen)
+
     def watermark_gaps(self, model: str | None = None) -> list[Gap]:
         """Holes in the recorded watermark coverage (all models, or one)."""
         return watermarks.find_gaps(self.engine, model)
