@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from databank.engines.base import Capabilities, Engine, Params, quote_ident, quo
 from databank.errors import DataDirError, EngineError, EngineLockedError
 
 _view_ids = count()
+
+log = logging.getLogger(__name__)
 
 
 def duckdb_path(url: str) -> str:
@@ -279,5 +282,14 @@ class DuckDBEngine(Engine):
         return {r[0]: r[1] for r in rows}
 
     def close(self) -> None:
-        """Close the database (other threads' cursors go with it)."""
+        """Checkpoint, then close the database (other threads' cursors go with it).
+
+        DuckDB checkpoints on close only once no cursor is left; with the threads' cursors still
+        referenced the process used to exit with its write-ahead log in place (89 MB after a
+        60-day demo), which the next open had to replay.
+        """
+        try:
+            self._root.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # a write still running elsewhere: the WAL is replayed later
+            log.warning("no checkpoint on close of %s: %s", self.path, exc)
         self._root.close()
