@@ -255,3 +255,29 @@ def test_migrating_an_empty_database(raw_engine: Engine) -> None:
         "SELECT count(*) FROM meta.neural_schema_evolution WHERE schema_version = '0001'"
     )
     assert created == 28
+
+
+def test_dropping_keys_keeps_columns_rows_defaults_and_not_nulls(engine: Engine) -> None:
+    """`engine.drop_keys` on each engine (DuckDB rebuilds the table, PostgreSQL drops the
+    constraints): the keys go, everything else stays."""
+    table = "meta.exchange_rates"
+    columns = list(engine.column_types(table))
+    engine.execute(
+        f"INSERT INTO {table} (currency, rate_date, rate_per_eur, published_date, source) "
+        "VALUES ('XTS', DATE '2025-01-02', 1.5, DATE '2025-01-02', 'test')"
+    )
+    before = engine.count_rows(table)
+    engine.drop_keys(table)
+    assert engine.unique_keys(table) == ()
+    assert list(engine.column_types(table)) == columns
+    assert engine.count_rows(table) == before
+    engine.execute(  # a key value twice is now accepted; the default still fills updated_at
+        f"INSERT INTO {table} (currency, rate_date, rate_per_eur, published_date, source) "
+        "VALUES ('XTS', DATE '2025-01-02', 1.6, DATE '2025-01-02', 'test')"
+    )
+    assert engine.fetch_value(f"SELECT count(updated_at) FROM {table} WHERE currency = 'XTS'") == 2
+    with pytest.raises(Exception, match=r"(?i)not.null"):
+        engine.execute(
+            f"INSERT INTO {table} (currency, rate_date, published_date, source) "
+            "VALUES ('XTS', DATE '2025-01-03', DATE '2025-01-03', 'test')"
+        )

@@ -6,7 +6,7 @@ or on a whole (staging) table. `unique` in a scope checks the scope's keys again
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,7 +179,7 @@ def run_checks(
     checks: Sequence[Check],
     table: str,
     scope: Scope | None = None,
-    enforced: frozenset[tuple[str, ...]] = frozenset(),
+    enforced: Collection[tuple[str, ...]] = (),
 ) -> list[CheckResult]:
     """Evaluate `checks` on `table` (within `scope`).
 

@@ -33,7 +33,6 @@ from databank.transform.writes import (
     TOUCHED,
     Outcome,
     drop,
-    enforced,
     interval_params,
     interval_sql,
     interval_tree,
@@ -99,7 +98,7 @@ class Materializer(UpsertMixin):
                     f"SELECT {c.casts()} FROM ({source_sql or c.select_sql}) AS _m"
                 )
             rows = count(engine, model.name)
-            checks = run_checks(engine, model.checks, model.name, enforced=enforced(engine, c))
+            checks = run_checks(engine, model.checks, model.name, enforced=c.info.keys)
             raise_if_blocking(model, checks)
             full = [Interval(i.source_table, i.column, None, i.high) for i in intervals]
             save(engine, self.run_id, model.name, full, "full_refresh", rows, 0)
@@ -160,7 +159,7 @@ class Materializer(UpsertMixin):
             model.checks,
             model.name,
             Scope(target_cond, params, (column,)),
-            enforced(engine, c),
+            c.info.keys,
         )
         raise_if_blocking(model, checks)
         save(engine, self.run_id, model.name, intervals, "incremental", rows, found)

@@ -21,7 +21,6 @@ from databank.transform.writes import (
     KEYS,
     Outcome,
     drop,
-    enforced,
     interval_params,
     lock_model,
     raise_if_blocking,
@@ -90,7 +89,7 @@ class UpsertMixin:
         found = count(engine, KEYS)
         self._upsert(c, key)
         scope = Scope(temp_condition(key, KEYS), {}, tuple(key))
-        checks = run_checks(engine, model.checks, model.name, scope, enforced(engine, c))
+        checks = run_checks(engine, model.checks, model.name, scope, c.info.keys)
         raise_if_blocking(model, checks)
         save(engine, self.run_id, model.name, intervals, "merge", rows, found)
         if rows:

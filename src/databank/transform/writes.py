@@ -12,7 +12,6 @@ from sqlglot import exp
 
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.transform.checks import CheckResult
-from databank.transform.compiler import Compiled
 from databank.transform.errors import ChecksFailedError
 from databank.transform.model import Model
 from databank.transform.sqlmodel import placeholder
@@ -64,11 +63,6 @@ def lock_model(engine: Engine, model: Model) -> None:
     if engine.capabilities.concurrent_processes:
         key = int.from_bytes(hashlib.sha256(model.name.encode()).digest()[:8], "big", signed=True)
         engine.execute("SELECT pg_advisory_xact_lock($k)", {"k": key})
-
-
-def enforced(engine: Engine, c: Compiled) -> frozenset[tuple[str, ...]]:
-    """Column sets whose uniqueness the engine itself guarantees on the model's table."""
-    return frozenset(c.info.keys)
 
 
 def interval_params(i: int, interval: Interval) -> dict[str, Any]:
