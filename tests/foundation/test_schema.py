@@ -127,6 +127,7 @@ def test_model_layers_keep_their_keys_where_the_engine_does(engine: Engine) -> N
         "gold.scout_kpi_revenue_daily",
         "silver.scout_clean_transactions",
         "meta.customer_id_map",  # written by a model too
+        "meta.customer_activity",  # created by migration 0013 for a model
     )
     keys = {t: engine.unique_keys(t) for t in tables}
     # meta tables no model writes keep their keys everywhere
@@ -138,6 +139,7 @@ def test_model_layers_keep_their_keys_where_the_engine_does(engine: Engine) -> N
         "gold.scout_kpi_revenue_daily": (("date", "region", "channel"),),
         "silver.scout_clean_transactions": (("id",), ("transaction_id",)),
         "meta.customer_id_map": (("source_customer_id", "customer_id"),),
+        "meta.customer_activity": (("customer_id", "day"),),
     }
     insert = (
         "INSERT INTO gold.scout_kpi_revenue_daily (date, region, channel, total_revenue) "

@@ -70,6 +70,16 @@ def test_every_property_of_the_header_is_read() -> None:
     assert relation.severity is Severity.WARN and relation.max_rate == 0.01
 
 
+def test_lookups_are_read_from_the_header() -> None:
+    model = parse_model(
+        "MODEL (kind incremental, partition_by d, lookup (silver.y, meta.z)); "
+        "SELECT x.d FROM silver.x JOIN silver.y ON y.k = x.k JOIN meta.z ON z.k = x.k",
+        "gold.t",
+    )
+    assert model.lookups == ("silver.y", "meta.z")
+    assert set(model.depends_on) == {"silver.x", "silver.y", "meta.z"}  # still run before
+
+
 def test_a_file_without_header_is_a_full_model() -> None:
     model = parse_model("SELECT 1 AS x FROM gold.scout_kpi_revenue_daily", "gold.x")
     assert (
@@ -131,6 +141,20 @@ def test_dependencies_come_from_the_select_not_from_ctes() -> None:
         (
             "MODEL (kind incremental, partition_by d, watermark (silver.y.updated_at)); SELECT 1 AS d FROM silver.x",
             "watermark names table(s) the SELECT does not read: silver.y",
+        ),
+        (
+            "MODEL (kind incremental, partition_by d, lookup (silver.y)); SELECT 1 AS d FROM silver.x",
+            "lookup names table(s) the SELECT does not read: silver.y",
+        ),
+        ("MODEL (lookup (silver.x)); SELECT 1 AS d FROM silver.x", "lookup applies to kinds"),
+        (
+            "MODEL (kind incremental, partition_by d, lookup (silver.x.d)); SELECT 1 AS d FROM silver.x",
+            "lookup entries are layer.table",
+        ),
+        (
+            "MODEL (kind incremental, partition_by d, partition_source (silver.x.d), "
+            "lookup (silver.x)); SELECT 1 AS d FROM silver.x",
+            "cannot be both a lookup and a partition_source",
         ),
     ],
 )

@@ -43,6 +43,7 @@ KEYS = (
     "watermark",
     "partition_source",
     "partition_window",
+    "lookup",
     "tests",
     "description",
 )
@@ -140,6 +141,7 @@ def _build(
         watermarks=_columns_by_table(value("watermark"), where, "watermark"),
         partition_sources=_columns_by_table(value("partition_source"), where, "partition_source"),
         partition_window=window,
+        lookups=_tables(value("lookup"), where),
         checks=parse_checks(text, props["tests"], where) if "tests" in props else (),
         description=description.name if isinstance(description, exp.Literal) else "",
     )
@@ -163,6 +165,16 @@ def validate(model: Model, where: str) -> None:
         raise ModelDefinitionError(f"{where}: partition_window must be 0 or more partitions")
     if model.partition_window and not model.partition_sources:
         raise ModelDefinitionError(f"{where}: partition_window needs a partition_source")
+    if model.lookups and model.kind is Kind.FULL:
+        raise ModelDefinitionError(
+            f"{where}: lookup applies to kinds incremental and merge",
+            "a full model is rebuilt whenever any upstream moved",
+        )
+    both = sorted(set(model.lookups) & set(model.partition_sources))
+    if both:
+        raise ModelDefinitionError(
+            f"{where}: {', '.join(both)} cannot be both a lookup and a partition_source"
+        )
 
 
 def _with_sql(model: Model, body: str, where: str) -> Model:
@@ -186,6 +198,7 @@ def _with_sql(model: Model, body: str, where: str) -> Model:
     for key, tables in (
         ("watermark", model.watermarks),
         ("partition_source", model.partition_sources),
+        ("lookup", dict.fromkeys(model.lookups)),
     ):
         unknown = sorted(set(tables) - set(depends))
         if unknown:
@@ -217,6 +230,14 @@ def _names(node: exp.Expr | None) -> tuple[str, ...]:
         node = node.this
     items = node.expressions if isinstance(node, exp.Tuple) else [node]
     return tuple(_dotted(i) for i in items)
+
+
+def _tables(node: exp.Expr | None, where: str) -> tuple[str, ...]:
+    tables = _names(node)
+    for dotted in tables:
+        if len(dotted.split(".")) != 2:
+            raise ModelDefinitionError(f"{where}: lookup entries are layer.table, not {dotted!r}")
+    return tables
 
 
 def _columns_by_table(node: exp.Expr | None, where: str, key: str) -> dict[str, str]:

@@ -137,7 +137,16 @@ class Materializer(UpsertMixin):
             return Outcome("incremental", 0, 0, [], [])
         values: list[Any] | None = None
         if found <= MAX_LISTED:
-            values = [r[0] for r in engine.fetch_rows(f"SELECT k0 FROM {PARTS} ORDER BY k0")]
+            # the type in the text: PostgreSQL caches a plan per statement text, and the same
+            # text over a temp table of another partition type fails ("cached plan must not
+            # change result type") once a date-partitioned model prepared it
+            kind = c.info.types[column]
+            values = [
+                r[0]
+                for r in engine.fetch_rows(
+                    f"SELECT CAST(k0 AS {kind}) AS k0 FROM {PARTS} ORDER BY 1"
+                )
+            ]
             target_cond, params = member_condition([column], [(v,) for v in values], "_p")
             model_cond, _ = member_condition([column], [(v,) for v in values], "_p", "_m")
         else:

@@ -69,6 +69,7 @@ class Model:
     watermarks: Mapping[str, str] = field(default_factory=dict)  # upstream → ingestion-time column
     partition_sources: Mapping[str, str] = field(default_factory=dict)  # upstream → partition col
     partition_window: int = 0  # partition p reads partition_source partitions p - window .. p
+    lookups: tuple[str, ...] = ()  # upstreams read as reference: their new rows touch nothing
     checks: tuple[Check, ...] = ()
     depends_on: tuple[str, ...] = ()  # upstream tables, from the SQL or the Python registration
     description: str = ""

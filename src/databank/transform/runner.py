@@ -218,7 +218,13 @@ class Runner:
         compiled = self._compile(model)
         if reason:
             return materializer.full(compiled, intervals)
-        changed = [i for i in intervals if i.high is not None and (i.low is None or i.high > i.low)]
+        changed = [
+            i
+            for i in intervals
+            if i.high is not None
+            and (i.low is None or i.high > i.low)
+            and i.source_table not in model.lookups
+        ]
         if model.kind is Kind.FULL:
             if self._unchanged(model, intervals, changed):
                 return Outcome("up_to_date")

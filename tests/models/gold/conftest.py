@@ -66,12 +66,15 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def gold_models(tmp_path: Path) -> Path:
-    """A models folder holding the package's gold models only (silver rows are written by hand)."""
-    target = tmp_path / "models" / "gold"
-    target.mkdir(parents=True)
-    for path in sorted((default_models_dir() / "gold").glob("*.sql")):
-        shutil.copy(path, target / path.name)
-    return target.parent
+    """A models folder holding the package's gold models and the meta model built from silver
+    for them (customer activity); silver rows are written by hand."""
+    root = tmp_path / "models"
+    for layer, pattern in (("gold", "*.sql"), ("meta", "customer_activity.sql")):
+        target = root / layer
+        target.mkdir(parents=True)
+        for path in sorted((default_models_dir() / layer).glob(pattern)):
+            shutil.copy(path, target / path.name)
+    return root
 
 
 @pytest.fixture

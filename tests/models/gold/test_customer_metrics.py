@@ -13,6 +13,7 @@ from models.gold.records import refund, sale
 from models.gold.world import World
 
 TABLE = "gold.scout_kpi_customer_metrics"
+ACTIVITY = "meta.customer_activity"  # its per-customer half (migration 0013)
 CUSTOMERS = [
     {"customer_id": "A", "customer_tier": "gold", "registration_date": date(2025, 1, 1)},
     {"customer_id": "B", "customer_tier": "gold", "registration_date": date(2024, 12, 20)},
@@ -53,7 +54,7 @@ def test_customer_metrics_match_python(engine: Engine, world: World, runner: Run
     """Every day of every tier equals the day-by-day computation of the written definitions."""
     world.customers(CUSTOMERS)
     world.transactions(SALES)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     got = assert_rows(engine, TABLE, expected.customer_metrics(SALES, CUSTOMERS))
     assert min(k[0] for k in got) == date(2024, 12, 20) and max(k[0] for k in got) == date(
         2025, 6, 15
@@ -87,13 +88,60 @@ def test_a_tier_change_moves_the_customer_in_every_past_day(
     """Full rebuild: tiers are today's, so a tier change rewrites the history of both tiers."""
     world.customers(CUSTOMERS)
     world.transactions(SALES)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     engine.execute(
         "UPDATE silver.scout_clean_customers SET customer_tier = 'silver', updated_at = now() "
         "WHERE customer_id = 'A'"
     )
-    report = runner.run([TABLE])
-    assert report.models[0].mode == "full_refresh"
+    report = runner.run([ACTIVITY, TABLE])
+    modes = {m.model: m.mode for m in report.models}
+    assert modes == {ACTIVITY: "incremental", TABLE: "full_refresh"}
     moved = [{**c, "customer_tier": "silver"} if c["customer_id"] == "A" else c for c in CUSTOMERS]
     got = assert_rows(engine, TABLE, expected.customer_metrics(SALES, moved))
     assert got[(date(2025, 1, 10), "gold")]["new_acquisitions"] == 1  # B only, now
+
+
+def _activity(engine: Engine) -> list[tuple[str, ...]]:
+    columns = "customer_id, day, customer_tier, net_cents, purchase, next_purchase, spell_start, known, acquired"
+    rows = engine.fetch_rows(
+        f"SELECT {columns} FROM meta.customer_activity ORDER BY customer_id, day"
+    )
+    return [tuple(str(v) for v in row) for row in rows]
+
+
+def test_activity_rederives_only_the_customers_a_run_touches(
+    engine: Engine, world: World, runner: Runner
+) -> None:
+    """New sales of one customer and a tier change of another re-derive exactly those two, and
+    the result equals a full refresh; the gold table still equals the Python computation."""
+    world.customers(CUSTOMERS)
+    early = [s for s in SALES if s["transaction_id"] != "A3"]
+    world.transactions(early)
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
+    world.transactions([s for s in SALES if s["transaction_id"] == "A3"])
+    engine.execute(
+        "UPDATE silver.scout_clean_customers SET customer_tier = 'gold', updated_at = now() "
+        "WHERE customer_id = 'C'"
+    )
+    report = runner.run([ACTIVITY, TABLE])
+    assert report.status == "success", report.to_dict()
+    touched = report.result(ACTIVITY)
+    assert (touched.mode, touched.partitions) == ("incremental", 2)  # A and C
+    incremental = _activity(engine)
+    # C became known on its registration day, bought on 04-20 and refunded on 04-25 (no purchase)
+    c_rows = [r for r in incremental if r[0] == "C"]
+    assert [(r[1], r[2], r[4], r[7], r[8]) for r in c_rows] == [
+        ("2025-01-05", "gold", "False", "True", "False"),
+        ("2025-04-20", "gold", "True", "False", "True"),
+        ("2025-04-25", "gold", "False", "False", "False"),
+    ]
+    assert [r[3] for r in c_rows] == ["0", "8000", "-3000"]
+    a_rows = [r for r in incremental if r[0] == "A"]
+    assert [(r[1], r[5], r[6]) for r in a_rows][-2:] == [
+        ("2025-02-15", "2025-03-01", "2025-01-10"),
+        ("2025-03-01", "None", "2025-01-10"),
+    ]
+    assert runner.run([ACTIVITY, TABLE], full_refresh=True).status == "success"
+    assert _activity(engine) == incremental
+    moved = [{**c, "customer_tier": "gold"} if c["customer_id"] == "C" else c for c in CUSTOMERS]
+    assert_rows(engine, TABLE, expected.customer_metrics(SALES, moved))

@@ -13,6 +13,7 @@ from models.gold.records import APP, event, refund, sale
 from models.gold.world import World
 
 TABLE = "gold.scout_kpi_revenue_daily"
+ACTIVITY = "meta.customer_activity"  # first sale days (a lookup of the revenue model)
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
 
 SALES = [
@@ -55,7 +56,7 @@ def build(world: World) -> None:
 def test_revenue_daily_matches_python(engine: Engine, world: World, runner: Runner) -> None:
     """Every row and value equals the independent computation, refunds and rounding included."""
     build(world)
-    report = runner.run([TABLE])
+    report = runner.run([ACTIVITY, TABLE])
     assert report.status == "success", report.to_dict()
     got = assert_rows(engine, TABLE, expected.revenue_daily(SALES, EVENTS))
     day1 = got[(D1, "north", "online")]
@@ -96,7 +97,7 @@ def test_session_counts_sit_on_one_row_per_day_and_web_channel(
     ]
     build(world)
     world.transactions(more)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     got = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, *more], EVENTS))
     counts = {k: (v["sessions"], v["converted_sessions"]) for k, v in got.items()}
     assert counts[(D1, "south", "online")] == (3, 1)  # S1, S2, S4; S1 converts
@@ -112,7 +113,7 @@ def test_session_counts_sit_on_one_row_per_day_and_web_channel(
     # a late sale in a region that sorts first moves D1's online counts to it in the day's rebuild
     late = sale("T15", "C9", "2025-03-01T16:00:00Z", 8.00, region="east")
     world.transactions([late])
-    assert runner.run([TABLE]).models[0].partition_values == [D1]
+    assert runner.run([ACTIVITY, TABLE]).result(TABLE).partition_values == [D1]
     after = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, *more, late], EVENTS))
     assert (
         after[(D1, "east", "online")]["sessions"],
@@ -129,10 +130,27 @@ def test_known_gap_sessions_of_a_channel_without_transactions_are_not_kept(
     """Documented gap: the table has rows only where there are transactions, so the session-days
     of a day and web channel without any (D1's app session S3 here) appear in no row."""
     build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     got = actual(engine, TABLE)
     assert not any(channel == "mobile_app" for _, _, channel in got)
     assert sum(v["sessions"] or 0 for v in got.values()) == 5  # S1, S2, S4 on D1; S4, S5 on D2
+
+
+def test_customer_activity_is_a_lookup_its_rewrites_touch_no_day(
+    engine: Engine, world: World, runner: Runner
+) -> None:
+    """A tier change rewrites every activity row of C2 (D1, D2, D3) but no revenue day: the first
+    sale days are read from it, not driven by it."""
+    world.customers([{"customer_id": "C2", "customer_tier": "bronze", "registration_date": D1}])
+    build(world)
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
+    engine.execute(
+        "UPDATE silver.scout_clean_customers SET customer_tier = 'gold', updated_at = now() "
+        "WHERE customer_id = 'C2'"
+    )
+    report = runner.run([ACTIVITY, TABLE])
+    assert (report.result(ACTIVITY).mode, report.result(ACTIVITY).partitions) == ("incremental", 1)
+    assert report.result(TABLE).mode == "up_to_date"
 
 
 def test_late_record_changes_exactly_its_partition(
@@ -140,12 +158,12 @@ def test_late_record_changes_exactly_its_partition(
 ) -> None:
     """A late sale of a returning customer rewrites its own day only; the rest is untouched."""
     build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     before = actual(engine, TABLE)
     late = sale("T10", "C1", "2025-03-02T15:00:00Z", 7.50, region="south")
     world.transactions([late])
-    report = runner.run([TABLE])
-    result = report.models[0]
+    report = runner.run([ACTIVITY, TABLE])
+    result = report.result(TABLE)
     assert result.mode == "incremental" and result.partition_values == [D2]
     after = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, late], EVENTS))
     changed = {k for k in after if after[k] != before.get(k)} | (set(before) - set(after))
@@ -158,13 +176,13 @@ def test_new_events_update_the_conversion_of_their_day(
 ) -> None:
     """Events arriving after the sales change the conversion rate of their own day only."""
     build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     more = [
         event("E10", "S6", "2025-03-02T13:00:00Z"),
         event("E11", "S6", "2025-03-02T13:01:00Z", "purchase"),
     ]
     world.bronze("events", more)
-    result = runner.run([TABLE]).models[0]
+    result = runner.run([ACTIVITY, TABLE]).result(TABLE)
     assert result.partition_values == [D2]
     got = assert_rows(engine, TABLE, expected.revenue_daily(SALES, EVENTS + more))
     assert got[(D2, "south", "online")]["conversion_rate"] == Decimal("0.6667")
@@ -177,13 +195,13 @@ def test_known_gap_a_late_first_sale_leaves_the_former_first_day_until_a_full_re
     the late day (rebuilt) while the former first day, not rebuilt, still counts them as new;
     the next full refresh corrects it."""
     build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     late = sale("T11", "C5", "2025-03-01T20:00:00Z", 1.00)  # C5 first bought on 2025-03-02
     world.transactions([late])
-    assert runner.run([TABLE]).models[0].partition_values == [D1]
+    assert runner.run([ACTIVITY, TABLE]).result(TABLE).partition_values == [D1]
     stale = actual(engine, TABLE)[(D2, "south", "online")]
     assert (stale["new_customers"], stale["returning_customers"]) == (1, 2)  # C5 still new on D2
-    assert runner.run([TABLE], full_refresh=True).status == "success"
+    assert runner.run([ACTIVITY, TABLE], full_refresh=True).status == "success"
     fixed = assert_rows(engine, TABLE, expected.revenue_daily([*SALES, late], EVENTS))
     assert (
         fixed[(D2, "south", "online")]["new_customers"],

@@ -4,6 +4,10 @@
 -- * Tier: the customer's current customer_tier in silver.scout_clean_customers ('unknown' for a
 --   buyer silver has no customer row for). Silver keeps no tier history, so all days use today's
 --   tiers: that is why this model is rebuilt in full (a tier change moves a customer in the past).
+-- * Each customer's days (purchases, the next purchase, the start of the activity spell, arrival)
+--   come from meta.customer_activity, kept incrementally per customer; this model counts them per
+--   day and tier, so its full rebuild reads one row per customer and day and runs no window per
+--   customer.
 -- * A purchase is a sale (silver amount > 0) of the customer; a purchase day is a day with one.
 -- * total_customers: customers known on that day: registered (registration_date) or, when
 --   earlier or without one, first purchase on or before it.
@@ -35,54 +39,23 @@ MODEL (
   description 'Customers, activity, acquisition, churn, retention, lifetime value and engagement per day and tier'
 );
 
-WITH days AS (
-  -- One row per customer and day with a transaction, with the customer's (current) tier.
+WITH activity AS (
   SELECT
-    t.customer_id,
-    t.transaction_date AS day,
-    coalesce(min(c.customer_tier), 'unknown') AS customer_tier,
-    max(CASE WHEN t.amount > 0 THEN 1 ELSE 0 END) AS bought,
-    sum(t.amount) AS net_amount
-  FROM silver.scout_clean_transactions AS t
-  LEFT JOIN silver.scout_clean_customers AS c ON c.customer_id = t.customer_id
-  WHERE t.customer_id IS NOT NULL AND t.transaction_date IS NOT NULL AND t.amount IS NOT NULL
-  GROUP BY t.customer_id, t.transaction_date
-),
-people AS (
-  SELECT
-    coalesce(c.customer_id, b.customer_id) AS customer_id,
-    coalesce(c.customer_tier, 'unknown') AS customer_tier,
-    CASE
-      WHEN c.registration_date IS NULL THEN b.first_day
-      WHEN b.first_day IS NULL THEN c.registration_date
-      ELSE least(c.registration_date, b.first_day)
-    END AS known_from,
-    b.first_day
-  FROM silver.scout_clean_customers AS c
-  FULL OUTER JOIN (
-    SELECT d.customer_id, min(d.day) AS first_day FROM days AS d WHERE d.bought = 1 GROUP BY d.customer_id
-  ) AS b ON b.customer_id = c.customer_id
-),
-purchases AS (
-  SELECT
-    d.customer_id,
-    d.customer_tier,
-    d.day,
-    lag(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS prev_day,
-    lead(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS next_day
-  FROM days AS d
-  WHERE d.bought = 1
+    a.customer_tier,
+    a.day,
+    a.net_cents,
+    a.purchase,
+    a.next_purchase AS next_day,
+    a.spell_start,
+    a.known,
+    a.acquired,
+    a.next_purchase IS NULL OR a.next_purchase > a.day + 90 AS ends
+  FROM meta.customer_activity AS a
 ),
 spells AS (
-  SELECT
-    p.customer_tier,
-    p.day,
-    p.next_day,
-    max(CASE WHEN p.prev_day IS NULL OR p.day > p.prev_day + 90 THEN p.day END)
-      OVER (PARTITION BY p.customer_id ORDER BY p.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-      AS spell_start,
-    p.next_day IS NULL OR p.next_day > p.day + 90 AS ends
-  FROM purchases AS p
+  SELECT s.customer_tier, s.day, s.next_day, s.spell_start, s.ends
+  FROM activity AS s
+  WHERE s.purchase
 ),
 changes AS (
   -- Every event counted per (day, tier); cumulative sums over the days turn them into levels.
@@ -114,30 +87,28 @@ changes AS (
     SELECT s.spell_start + 90, s.customer_tier, 0, 0, 0, count(*), 0, 0
     FROM spells AS s WHERE s.ends AND s.day > s.spell_start GROUP BY s.spell_start + 90, s.customer_tier
     UNION ALL
-    SELECT p.known_from, p.customer_tier, 0, 0, 0, 0, count(*), 0
-    FROM people AS p WHERE p.known_from IS NOT NULL GROUP BY p.known_from, p.customer_tier
-    UNION ALL
-    SELECT p.first_day, p.customer_tier, 0, 0, 0, 0, 0, count(*)
-    FROM people AS p WHERE p.first_day IS NOT NULL GROUP BY p.first_day, p.customer_tier
+    SELECT a.day, a.customer_tier, 0, 0, 0, 0, count(*) FILTER (WHERE a.known),
+      count(*) FILTER (WHERE a.acquired)
+    FROM activity AS a WHERE a.known OR a.acquired GROUP BY a.day, a.customer_tier
   ) AS x
   GROUP BY x.day, x.customer_tier
 ),
 revenue AS (
-  SELECT d.day, d.customer_tier, CAST(sum(d.net_amount) * 100 AS BIGINT) AS net_cents
-  FROM days AS d
-  GROUP BY d.day, d.customer_tier
+  SELECT a.day, a.customer_tier, sum(a.net_cents) AS net_cents
+  FROM activity AS a
+  GROUP BY a.day, a.customer_tier
 ),
 calendar AS (
   SELECT CAST(g.day AS DATE) AS date
   FROM (
     SELECT
-      (SELECT min(p.known_from) FROM people AS p) AS first_day,
+      (SELECT min(a.day) FROM activity AS a WHERE a.known) AS first_day,
       (SELECT max(t.transaction_date) FROM silver.scout_clean_transactions AS t) AS last_day
   ) AS b
   CROSS JOIN generate_series(b.first_day, b.last_day, INTERVAL 1 DAY) AS g(day)
 ),
 tiers AS (
-  SELECT DISTINCT p.customer_tier FROM people AS p
+  SELECT DISTINCT a.customer_tier FROM activity AS a WHERE a.known
 ),
 levels AS (
   SELECT

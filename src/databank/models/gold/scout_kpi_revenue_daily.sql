@@ -31,12 +31,14 @@
 -- Incremental by date without lookback: every figure is local to its day, except "first-ever
 -- sale": a late record older than a customer's first sale makes that customer new on the late
 -- day (updated) and no longer new on the former first day, which keeps its count until the next
--- full refresh.
+-- full refresh. The first sale days come from meta.customer_activity (its `acquired` rows), read
+-- as a lookup: its rewritten rows touch no day here, the new transactions do.
 MODEL (
   kind incremental,
   partition_by date,
   grain (date, region, channel),
   partition_source (bronze.scout_raw_events.partition_key),
+  lookup (meta.customer_activity),
   tests (
     not_null(date, region, channel, total_revenue, total_transactions),
     unique(date, region, channel),
@@ -52,12 +54,11 @@ MODEL (
 );
 
 WITH first_sale AS (
-  SELECT
-    f.customer_id,
-    min(f.transaction_date) AS first_date
-  FROM silver.scout_clean_transactions AS f
-  WHERE f.amount > 0 AND f.customer_id IS NOT NULL AND f.transaction_date IS NOT NULL
-  GROUP BY f.customer_id
+  -- each buyer's first-ever sale day, kept per customer by meta.customer_activity (a lookup: a
+  -- grouping of all of silver here took 1.4 s of each micro-batch at 10 M transactions)
+  SELECT f.customer_id, f.day AS first_date
+  FROM meta.customer_activity AS f
+  WHERE f.acquired
 ),
 daily AS (
   SELECT

@@ -83,19 +83,28 @@ people AS (
     ) AS pick
   FROM records AS r
 ),
-spend AS (
-  SELECT t.customer_id, sum(t.amount) AS lifetime_value
-  FROM silver.scout_clean_transactions AS t
-  GROUP BY t.customer_id
-),
-channels AS (
+per_channel AS (
+  -- one pass over the person's transactions serves both the spend and the preferred channel
   SELECT
     t.customer_id,
     t.channel,
-    row_number() OVER (PARTITION BY t.customer_id ORDER BY count(*) DESC, t.channel) AS rank_in_person
+    sum(t.amount) AS amount,
+    count(*) FILTER (WHERE t.amount > 0) AS sales
   FROM silver.scout_clean_transactions AS t
-  WHERE t.amount > 0 AND t.channel IS NOT NULL
   GROUP BY t.customer_id, t.channel
+),
+spend AS (
+  SELECT c.customer_id, sum(c.amount) AS lifetime_value
+  FROM per_channel AS c
+  GROUP BY c.customer_id
+),
+channels AS (
+  SELECT
+    c.customer_id,
+    c.channel,
+    row_number() OVER (PARTITION BY c.customer_id ORDER BY c.sales DESC, c.channel) AS rank_in_person
+  FROM per_channel AS c
+  WHERE c.sales > 0 AND c.channel IS NOT NULL
 )
 SELECT
   p.customer_id,
