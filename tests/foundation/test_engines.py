@@ -76,6 +76,19 @@ def test_transaction_rolls_back(engine: Engine) -> None:
     assert engine.count_rows("bronze.scout_raw_transactions") == 2
 
 
+def test_write_returns_the_rows_it_wrote(engine: Engine) -> None:
+    """INSERT … SELECT, UPDATE and DELETE report their row counts (0 when nothing matched)."""
+    engine.append_arrow("bronze.scout_raw_transactions", _rows(5, dt.date(2025, 1, 1)))
+    copied = engine.write(
+        "INSERT INTO bronze.scout_raw_events (id, batch_id) "
+        "SELECT id, 'copy' FROM bronze.scout_raw_transactions"
+    )
+    assert copied == 5
+    assert engine.write("UPDATE bronze.scout_raw_events SET batch_id = $b", {"b": "x"}) == 5
+    assert engine.write("DELETE FROM bronze.scout_raw_events WHERE batch_id = 'none'") == 0
+    assert engine.write("DELETE FROM bronze.scout_raw_events") == 5
+
+
 def test_replace_partitions(engine: Engine) -> None:
     """Only the named partitions are replaced."""
     engine.append_arrow("bronze.scout_raw_transactions", _rows(2, dt.date(2025, 1, 1)))

@@ -69,6 +69,10 @@ class Engine(ABC):
         """Run one statement that returns nothing."""
 
     @abstractmethod
+    def write(self, sql: str, params: Params = None) -> int:
+        """Run one INSERT, UPDATE or DELETE; the number of rows it wrote."""
+
+    @abstractmethod
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
         """Run a query and return its result as an Arrow table."""
 

@@ -133,6 +133,11 @@ class DuckDBEngine(Engine):
         """Run one statement."""
         self._con().execute(sql, dict(params) if params else None)
 
+    def write(self, sql: str, params: Params = None) -> int:
+        """Run one INSERT, UPDATE or DELETE; the number of rows it wrote."""
+        row = self._con().execute(sql, dict(params) if params else None).fetchone()
+        return int(row[0]) if row else 0
+
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
         """Run a query, return Arrow."""
         return self._con().execute(sql, dict(params) if params else None).to_arrow_table()

@@ -119,6 +119,12 @@ class PostgresEngine(Engine):
         with self._connection() as conn:
             conn.execute(to_psycopg(sql) if params else sql, dict(params) if params else None)
 
+    def write(self, sql: str, params: Params = None) -> int:
+        """Run one INSERT, UPDATE or DELETE; the number of rows it wrote."""
+        with self._connection() as conn:
+            cur = conn.execute(to_psycopg(sql) if params else sql, dict(params) if params else None)
+            return max(cur.rowcount, 0)
+
     def fetch_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         """Run a query, return tuples."""
         with self._connection() as conn:

@@ -122,10 +122,14 @@ def check_sql(check: Check, table: str, scope: Scope | None) -> tuple[str, dict[
         return f"SELECT count(*) FROM {t} AS _t WHERE ({' OR '.join(bounds)}){where}", params
     if check.kind == "relationships" and check.ref_table and check.ref_column:
         ref = quote_table(check.ref_table)
+        # the distinct values first, then the anti-join: the rows just written sit in the
+        # transaction without statistics, and DuckDB built its hash table on their side of a
+        # row-by-row NOT EXISTS (2.0 s for 10 M rows against 2,000 products; 0.08 s this way)
         return (
-            f"SELECT count(*) FROM {t} AS _t WHERE _t.{cols[0]} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {ref} AS _r WHERE _r.{quote_ident(check.ref_column)} = _t.{cols[0]})"
-            f"{where}",
+            f"SELECT coalesce(sum(_g.n), 0) FROM (SELECT _t.{cols[0]} AS _k, count(*) AS n "
+            f"FROM {t} AS _t WHERE _t.{cols[0]} IS NOT NULL{where} GROUP BY _t.{cols[0]}) AS _g "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {ref} AS _r "
+            f"WHERE _r.{quote_ident(check.ref_column)} = _g._k)",
             params,
         )
     raise ModelDefinitionError(f"cannot compile test {check.metric_name}")

@@ -69,11 +69,10 @@ class Materializer(UpsertMixin):
             # staged with the live table's definition, so DuckDB swaps it in by a rename
             engine.create_like(model.name, staging)
             every = ", ".join(quote_ident(column) for column in c.info.types)
-            engine.execute(
+            rows = engine.write(
                 f"INSERT INTO {quote_table(staging)} ({every}) SELECT {c.full_row()} "
                 f"FROM ({source_sql or c.select_sql}) AS _m"
             )
-            rows = count(engine, staging)
             checks = run_checks(engine, model.checks, staging)
             raise_if_blocking(model, checks)
             with engine.transaction():
@@ -93,11 +92,10 @@ class Materializer(UpsertMixin):
         with engine.transaction():
             lock_model(engine, model)
             with engine.bulk_load(model.name):
-                engine.execute(
+                rows = engine.write(
                     f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
                     f"SELECT {c.casts()} FROM ({source_sql or c.select_sql}) AS _m"
                 )
-            rows = count(engine, model.name)
             checks = run_checks(engine, model.checks, model.name, enforced=c.info.keys)
             raise_if_blocking(model, checks)
             full = [Interval(i.source_table, i.column, None, i.high) for i in intervals]
@@ -157,12 +155,12 @@ class Materializer(UpsertMixin):
         if model.partition_window and model.partition_sources:
             read_params.update(self._window_bounds(c, column))
         engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
-        engine.execute(
+        # the touched partitions were emptied above: what the INSERT wrote is all they hold
+        rows = engine.write(
             f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
             f"SELECT {c.casts()} FROM ({rebuild}) AS _m WHERE {model_cond}",
             read_params,
         )
-        rows = count(engine, model.name, target_cond, params)
         checks = run_checks(
             engine,
             model.checks,

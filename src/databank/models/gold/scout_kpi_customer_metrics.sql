@@ -39,26 +39,41 @@ MODEL (
   description 'Customers, activity, acquisition, churn, retention, lifetime value and engagement per day and tier'
 );
 
-WITH activity AS (
+WITH daily AS (
+  -- One pass over the customers' days: every count the levels need, per day and tier.
   SELECT
-    a.customer_tier,
     a.day,
-    a.net_cents,
-    a.purchase,
-    a.next_purchase AS next_day,
-    a.spell_start,
-    a.known,
-    a.acquired,
-    a.next_purchase IS NULL OR a.next_purchase > a.day + 90 AS ends
+    a.customer_tier,
+    count(*) FILTER (WHERE a.purchase) AS purchases,
+    count(*) FILTER (WHERE a.purchase AND a.day > a.spell_start) AS continuing,
+    count(*) FILTER (
+      WHERE a.purchase AND (a.next_purchase IS NULL OR a.next_purchase > a.day + 90)
+    ) AS ending,
+    count(*) FILTER (
+      WHERE a.purchase AND (a.next_purchase IS NULL OR a.next_purchase > a.day + 90)
+        AND a.day > a.spell_start
+    ) AS ending_spells,
+    count(*) FILTER (WHERE a.known) AS known,
+    count(*) FILTER (WHERE a.acquired) AS acquired,
+    sum(a.net_cents) AS net_cents
   FROM meta.customer_activity AS a
+  GROUP BY a.day, a.customer_tier
 ),
-spells AS (
-  SELECT s.customer_tier, s.day, s.next_day, s.spell_start, s.ends
-  FROM activity AS s
-  WHERE s.purchase
+spell_starts AS (
+  -- spells of two or more purchase days, counted on the day they started
+  SELECT a.spell_start AS day, a.customer_tier, count(*) AS spells
+  FROM meta.customer_activity AS a
+  WHERE a.purchase AND (a.next_purchase IS NULL OR a.next_purchase > a.day + 90)
+    AND a.day > a.spell_start
+  GROUP BY a.spell_start, a.customer_tier
 ),
 changes AS (
   -- Every event counted per (day, tier); cumulative sums over the days turn them into levels.
+  -- A purchase day d starts (or continues) activity and engages for 90 days. Its activity ends
+  -- at the customer's next purchase day when one follows within 90 days (that day is then a
+  -- continuing one: one ending per continuing purchase day), else on d + 90, a churn. A spell of
+  -- two or more purchase days retains its customer from its start + 90 until its end + 90. So
+  -- every event is a count of `daily` on its own day or 90 days later.
   SELECT
     x.day,
     x.customer_tier,
@@ -67,48 +82,33 @@ changes AS (
     sum(x.churned) AS churned,
     sum(x.retained) AS retained_delta,
     sum(x.known) AS known_delta,
-    sum(x.acquired) AS acquired
+    sum(x.acquired) AS acquired,
+    sum(x.net_cents) AS net_cents
   FROM (
-    -- a purchase day starts (or continues) activity and engages for 90 days
-    SELECT s.day, s.customer_tier, count(*) AS active, count(*) AS engaged,
-      0 AS churned, 0 AS retained, 0 AS known, 0 AS acquired
-    FROM spells AS s GROUP BY s.day, s.customer_tier
+    SELECT d.day, d.customer_tier, d.purchases - d.continuing AS active, d.purchases AS engaged,
+      0 AS churned, 0 AS retained, d.known, d.acquired, d.net_cents
+    FROM daily AS d
     UNION ALL
-    -- activity of a purchase day ends at the next purchase day, or 90 days on (a churn)
-    SELECT CASE WHEN s.ends THEN s.day + 90 ELSE s.next_day END, s.customer_tier, -count(*), 0,
-      0, 0, 0, 0
-    FROM spells AS s GROUP BY CASE WHEN s.ends THEN s.day + 90 ELSE s.next_day END, s.customer_tier
+    SELECT d.day + 90, d.customer_tier, -d.ending, -d.purchases, d.ending, -d.ending_spells,
+      0, 0, 0
+    FROM daily AS d
     UNION ALL
-    SELECT s.day + 90, s.customer_tier, 0, -count(*), count(*) FILTER (WHERE s.ends),
-      -count(*) FILTER (WHERE s.ends AND s.day > s.spell_start), 0, 0
-    FROM spells AS s GROUP BY s.day + 90, s.customer_tier
-    UNION ALL
-    -- a spell of at least two purchase days retains its customer from 90 days after its start
-    SELECT s.spell_start + 90, s.customer_tier, 0, 0, 0, count(*), 0, 0
-    FROM spells AS s WHERE s.ends AND s.day > s.spell_start GROUP BY s.spell_start + 90, s.customer_tier
-    UNION ALL
-    SELECT a.day, a.customer_tier, 0, 0, 0, 0, count(*) FILTER (WHERE a.known),
-      count(*) FILTER (WHERE a.acquired)
-    FROM activity AS a WHERE a.known OR a.acquired GROUP BY a.day, a.customer_tier
+    SELECT s.day + 90, s.customer_tier, 0, 0, 0, s.spells, 0, 0, 0
+    FROM spell_starts AS s
   ) AS x
   GROUP BY x.day, x.customer_tier
-),
-revenue AS (
-  SELECT a.day, a.customer_tier, sum(a.net_cents) AS net_cents
-  FROM activity AS a
-  GROUP BY a.day, a.customer_tier
 ),
 calendar AS (
   SELECT CAST(g.day AS DATE) AS date
   FROM (
     SELECT
-      (SELECT min(a.day) FROM activity AS a WHERE a.known) AS first_day,
+      (SELECT min(d.day) FROM daily AS d WHERE d.known > 0) AS first_day,
       (SELECT max(t.transaction_date) FROM silver.scout_clean_transactions AS t) AS last_day
   ) AS b
   CROSS JOIN generate_series(b.first_day, b.last_day, INTERVAL 1 DAY) AS g(day)
 ),
 tiers AS (
-  SELECT DISTINCT a.customer_tier FROM activity AS a WHERE a.known
+  SELECT DISTINCT d.customer_tier FROM daily AS d WHERE d.known > 0
 ),
 levels AS (
   SELECT
@@ -118,13 +118,12 @@ levels AS (
     sum(coalesce(x.active_delta, 0)) OVER w AS active_customers,
     sum(coalesce(x.engaged_delta, 0)) OVER w AS engaged_days,
     sum(coalesce(x.retained_delta, 0)) OVER w AS retained,
-    sum(coalesce(v.net_cents, 0)) OVER w AS net_cents,
+    sum(coalesce(x.net_cents, 0)) OVER w AS net_cents,
     coalesce(x.acquired, 0) AS new_acquisitions,
     coalesce(x.churned, 0) AS churn_count
   FROM calendar AS k
   CROSS JOIN tiers AS r
   LEFT JOIN changes AS x ON x.day = k.date AND x.customer_tier = r.customer_tier
-  LEFT JOIN revenue AS v ON v.day = k.date AND v.customer_tier = r.customer_tier
   WINDOW w AS (PARTITION BY r.customer_tier ORDER BY k.date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 compared AS (
