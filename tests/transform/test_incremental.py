@@ -201,6 +201,51 @@ def test_partition_source_reads_only_the_touched_partitions(
     )  # t1 (now 100), t4, t7
 
 
+def test_partition_source_rebuilds_a_null_partition_too(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """Records without a partition value form the NULL partition: a new one there re-reads it
+    (narrowed by an array of the touched values plus `IS NULL`), the same as a full refresh."""
+    for path in (models_dir / "gold").glob("*.sql"):
+        path.unlink()
+    write_model(
+        models_dir,
+        SILVER,
+        """
+        MODEL (
+          kind incremental,
+          partition_by transaction_date,
+          partition_source (bronze.scout_raw_transactions.partition_key)
+        );
+        SELECT b.id, b.transaction_data ->> 'transaction_id' AS transaction_id,
+          b.partition_key AS transaction_date,
+          CAST(b.transaction_data ->> 'amount' AS DECIMAL(12, 2)) AS amount,
+          b.transaction_data ->> 'region' AS region, b.transaction_data ->> 'channel' AS channel,
+          b.id AS source_bronze_id
+        FROM bronze.scout_raw_transactions AS b
+        WHERE b.validation_status = 'passed'
+        """,
+    )
+    runner = Runner(engine, models_dir)
+
+    def undated(tid: str) -> None:
+        row = bronze.record(tid, "2025-02-01", "2.00")
+        bronze.insert([{**row, "partition_key": None}])
+
+    bronze.add("t1", "2025-02-01", "1.00")
+    undated("u1")
+    runner.run()
+    undated("u2")
+    bronze.add("t2", "2025-02-02", "3.00")
+    report = runner.run()
+    assert report.result(SILVER).partition_values == [date(2025, 2, 2), None]
+    rows = engine.fetch_rows(f"SELECT transaction_id FROM {quote_table(SILVER)} ORDER BY 1")
+    assert [r[0] for r in rows] == ["t1", "t2", "u1", "u2"]
+    incremental = snapshot(engine, SILVER)
+    runner.run(full_refresh=True)
+    assert snapshot(engine, SILVER) == incremental
+
+
 def test_a_failing_statement_leaves_table_and_watermark(
     engine: Engine, runner: Runner, bronze: Bronze
 ) -> None:
