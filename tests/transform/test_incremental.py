@@ -15,6 +15,25 @@ from transform.toy import GOLD, PRODUCTS, SILVER, Bronze, snapshot, write_model
 TABLES = (SILVER, GOLD, PRODUCTS)
 
 
+# silver read through bronze's partition column (latest delivery per transaction id)
+PARTITIONED_SILVER = """
+MODEL (
+  kind incremental,
+  partition_by transaction_date,
+  partition_source (bronze.scout_raw_transactions.partition_key)
+);
+SELECT b.id, b.transaction_data ->> 'transaction_id' AS transaction_id,
+  b.partition_key AS transaction_date,
+  CAST(b.transaction_data ->> 'amount' AS DECIMAL(12, 2)) AS amount,
+  b.transaction_data ->> 'region' AS region, b.transaction_data ->> 'channel' AS channel,
+  b.id AS source_bronze_id
+FROM bronze.scout_raw_transactions AS b
+WHERE b.validation_status = 'passed'
+QUALIFY row_number() OVER (
+  PARTITION BY b.transaction_data ->> 'transaction_id' ORDER BY b.ingested_at DESC) = 1
+"""
+
+
 def _expected_gold(rows: list[dict]) -> dict[tuple[date, str, str], tuple[Decimal, int]]:
     """Revenue per day/region/channel worked out in Python: latest delivery per id, passed, > 0."""
     latest: dict[str, dict] = {}
@@ -167,22 +186,7 @@ def test_partition_source_reads_only_the_touched_partitions(
     write_model(
         models_dir,
         SILVER,
-        """
-        MODEL (
-          kind incremental,
-          partition_by transaction_date,
-          partition_source (bronze.scout_raw_transactions.partition_key)
-        );
-        SELECT b.id, b.transaction_data ->> 'transaction_id' AS transaction_id,
-          b.partition_key AS transaction_date,
-          CAST(b.transaction_data ->> 'amount' AS DECIMAL(12, 2)) AS amount,
-          b.transaction_data ->> 'region' AS region, b.transaction_data ->> 'channel' AS channel,
-          b.id AS source_bronze_id
-        FROM bronze.scout_raw_transactions AS b
-        WHERE b.validation_status = 'passed'
-        QUALIFY row_number() OVER (
-          PARTITION BY b.transaction_data ->> 'transaction_id' ORDER BY b.ingested_at DESC) = 1
-        """,
+        PARTITIONED_SILVER,
     )
     runner = Runner(engine, models_dir)
     for i in range(9):
@@ -211,20 +215,7 @@ def test_partition_source_rebuilds_a_null_partition_too(
     write_model(
         models_dir,
         SILVER,
-        """
-        MODEL (
-          kind incremental,
-          partition_by transaction_date,
-          partition_source (bronze.scout_raw_transactions.partition_key)
-        );
-        SELECT b.id, b.transaction_data ->> 'transaction_id' AS transaction_id,
-          b.partition_key AS transaction_date,
-          CAST(b.transaction_data ->> 'amount' AS DECIMAL(12, 2)) AS amount,
-          b.transaction_data ->> 'region' AS region, b.transaction_data ->> 'channel' AS channel,
-          b.id AS source_bronze_id
-        FROM bronze.scout_raw_transactions AS b
-        WHERE b.validation_status = 'passed'
-        """,
+        PARTITIONED_SILVER,
     )
     runner = Runner(engine, models_dir)
 
