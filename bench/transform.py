@@ -10,8 +10,10 @@ Per engine, in a fresh database (DuckDB: a temp file; PostgreSQL: a temp databas
    (the Python model: its function on its Arrow inputs, appended): the same logic, no runner;
 3. pipeline: `Runner.run()`: the same models with the runner's DDL/DML (build beside + swap,
    casts, declared tests, run logs, watermarks); the gold tables are checked equal to the floor's;
-4. no-op: the runner again with nothing new; micro-batch: 1,000 transactions through the
-   BronzeWriter, then `Runner.run()` (incremental) until gold has them.
+4. no-op: the runner again with nothing new; micro-batches: 1,000 transactions through the
+   BronzeWriter, then `Runner.run()` (incremental) until gold has them: the first right after the
+   full build (it also compiles each model's narrowed SQL), then a second with other customers
+   (steady state: `databank serve` keeps its runner between micro-batches).
 
     .venv/bin/python bench/transform.py                       # 10 M on DuckDB, 1 M on PostgreSQL
     .venv/bin/python bench/transform.py --rows 1000000 --pg-rows 100000
@@ -235,11 +237,14 @@ def write_side(writer: BronzeWriter, records: dict[str, list[dict[str, Any]]]) -
             writer.write_batch(source_type, rows[i : i + 20_000], source_system="bench")
 
 
-def micro_batch(customers: int, products: int, size: int = 1000) -> list[dict[str, Any]]:
-    """New transactions of the last day (and a few late ones, ten days earlier)."""
+def micro_batch(
+    customers: int, products: int, size: int = 1000, wave: int = 0
+) -> list[dict[str, Any]]:
+    """New transactions of the last day (and a few late ones, ten days earlier); each `wave` has
+    its own transaction ids and customers."""
     last = DAYS - 1
     return [
-        {"transaction_id": f"TXN-NEW-{i}", "customer_id": f"CUS-{i * 37 % customers}", "product_id": f"PRD-{i % products}",
+        {"transaction_id": f"TXN-NEW-{wave}-{i}", "customer_id": f"CUS-{(i + wave * size) * 37 % customers}", "product_id": f"PRD-{i % products}",
          "timestamp": _at(last - (10 if i % 100 == 0 else 0), 50_000 + i), "amount": 19.99 + i % 50,
          "currency": "EUR", "quantity": 1 + i % 3, "transaction_type": "sale", "channel": "online",
          "region": "north", "payment_method": "card"}
@@ -347,20 +352,23 @@ def measure(url: str, rows: int, data_dir: Path) -> dict[str, Any]:
         started = time.perf_counter()
         idle = runner.run(trigger="bench")
         report["noop_run_s"] = round(time.perf_counter() - started, 3)
-        note("no-op run done; micro-batch")
-        batch = micro_batch(customers, products)
-        started = time.perf_counter()
-        writer.write_batch("transactions", batch, source_system="bench-live")
-        ingested = time.perf_counter()
-        incremental = runner.run(trigger="bench")
-        done = time.perf_counter()
-        report["micro_batch"] = {
-            "records": len(batch), "ingest_s": round(ingested - started, 3),
-            "transform_s": round(done - ingested, 3), "total_s": round(done - started, 3),
-            "status": incremental.status,
-            "models_s": {m.model: round(m.seconds, 3) for m in incremental.models},
-            "modes": {m.model: m.mode for m in incremental.models},
-        }  # fmt: skip
+        note("no-op run done; micro-batches")
+        # the first incremental run after a full build also compiles each model's narrowed SQL;
+        # `databank serve` keeps its runner, so every later micro-batch is like the second
+        for key, wave in (("micro_batch", 0), ("micro_batch_steady", 1)):
+            batch = micro_batch(customers, products, wave=wave)
+            started = time.perf_counter()
+            writer.write_batch("transactions", batch, source_system="bench-live")
+            ingested = time.perf_counter()
+            incremental = runner.run(trigger="bench")
+            done = time.perf_counter()
+            report[key] = {
+                "records": len(batch), "ingest_s": round(ingested - started, 3),
+                "transform_s": round(done - ingested, 3), "total_s": round(done - started, 3),
+                "status": incremental.status,
+                "models_s": {m.model: round(m.seconds, 3) for m in incremental.models},
+                "modes": {m.model: m.mode for m in incremental.models},
+            }  # fmt: skip
         report["noop_models"] = {m.model: m.mode for m in idle.models}
     finally:
         engine.close()
@@ -427,6 +435,7 @@ def main(argv: list[str] | None = None) -> None:
                 "within_30s": result["pipeline_s"] <= TARGETS["duckdb_10m_seconds"] and args.rows >= 10_000_000,
                 "within_1_3x_floor": result["pipeline_over_floor"] <= TARGETS["floor_ratio"],
                 "micro_batch_within_1s": result["micro_batch"]["total_s"] <= TARGETS["micro_batch_seconds"],
+                "steady_micro_batch_within_1s": result["micro_batch_steady"]["total_s"] <= TARGETS["micro_batch_seconds"],
             }  # fmt: skip
         if not args.skip_pg:
             import psycopg
