@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from databank.engines import Engine
 from databank.engines.base import quote_table
+from databank.transform.model import code_digest
 from databank.transform.python_model import python_model
 from databank.transform.runner import Runner
 from transform.toy import write_model
@@ -118,3 +119,40 @@ def test_a_python_model_with_an_unknown_column_fails_clearly(
     result = runner.run().result(FEEDBACK)
     assert result.status == "failed" and "mood" in (result.error or "")
     assert engine.count_rows(FEEDBACK) == 0
+
+
+_FINGERPRINT = """
+import sys
+sys.path.insert(0, {tests!r})
+from transform.test_python_models import clean_feedback
+from databank.transform.python_model import MODEL_ATTRIBUTE
+print(getattr(clean_feedback, MODEL_ATTRIBUTE).fingerprint)
+"""
+
+
+def test_a_python_models_fingerprint_is_the_same_in_every_process() -> None:
+    """Nested code (a comprehension here) and set constants must not make a Python model look
+    changed, and be rebuilt in full, each time another process (a restart) runs it."""
+    import os
+    import subprocess
+    import sys
+
+    tests = str(Path(__file__).resolve().parents[1])
+    script = _FINGERPRINT.format(tests=tests)
+    prints = set()
+    for seed in ("1", "2"):  # string hashing, so set order, differs between these two
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        )
+        prints.add(done.stdout.strip())
+    assert len(prints) == 1 and len(next(iter(prints))) == 16
+    # and a change of what the code does is still seen, down in a nested comprehension
+    same, other = (lambda xs: [x + 1 for x in xs]), (lambda xs: [x + 2 for x in xs])
+    twin = lambda xs: [x + 1 for x in xs]  # noqa: E731 - a second function with the same body
+    assert code_digest(same.__code__) == code_digest(twin.__code__)
+    assert code_digest(same.__code__) != code_digest(other.__code__)

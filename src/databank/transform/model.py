@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import pyarrow as pa
@@ -95,8 +96,28 @@ class Model:
         """A hash of what decides the model's rows: a change means a full rebuild is due."""
         if self.function is not None:
             code = getattr(self.function, "__code__", None)
-            body = repr(getattr(code, "co_code", b"")) + repr(getattr(code, "co_consts", ()))
+            body = code_digest(code) if isinstance(code, CodeType) else ""
         else:
             body = self.sql or ""
         parts = [self.kind.value, body, self.partition_by or "", ",".join(self.unique_key)]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def code_digest(code: CodeType) -> str:
+    """What a function does, the same in every process: its bytecode, the names it uses and its
+    constants, nested functions (comprehensions, lambdas) digested the same way. The repr of a
+    nested code object holds its memory address, which made a Python model look changed, and
+    be rebuilt in full, every time a new process ran it."""
+    parts = [code.co_code.hex(), ",".join(code.co_names), _stable(code.co_consts)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _stable(value: object) -> str:
+    """A constant's repr that no process detail changes (addresses, set order by string hash)."""
+    if isinstance(value, CodeType):
+        return code_digest(value)
+    if isinstance(value, tuple):
+        return "(" + ",".join(_stable(v) for v in value) + ")"
+    if isinstance(value, frozenset):
+        return "frozenset(" + ",".join(sorted(_stable(v) for v in value)) + ")"
+    return repr(value)

@@ -56,6 +56,7 @@ purchases AS (
   SELECT
     d.customer_id,
     d.day,
+    d.bought,
     d.net_cents,
     lag(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS prev_day,
     lead(d.day) OVER (PARTITION BY d.customer_id ORDER BY d.day) AS next_day
@@ -66,6 +67,7 @@ spells AS (
   SELECT
     p.customer_id,
     p.day,
+    p.bought,
     p.net_cents,
     p.next_day,
     max(CASE WHEN p.prev_day IS NULL OR p.day > p.prev_day + 90 THEN p.day END)
@@ -92,10 +94,12 @@ people AS (
   FULL OUTER JOIN firsts AS f ON f.customer_id = c.customer_id
 ),
 rows_by_day AS (
-  SELECT s.customer_id, s.day, s.net_cents, TRUE AS purchase, s.next_day AS next_purchase, s.spell_start
+  -- `bought = 1` rather than constants, so the lineage of `purchase` reaches silver's amount
+  SELECT s.customer_id, s.day, s.net_cents, s.bought = 1 AS purchase, s.next_day AS next_purchase,
+    s.spell_start
   FROM spells AS s
   UNION ALL
-  SELECT d.customer_id, d.day, d.net_cents, FALSE, CAST(NULL AS DATE), CAST(NULL AS DATE)
+  SELECT d.customer_id, d.day, d.net_cents, d.bought = 1, CAST(NULL AS DATE), CAST(NULL AS DATE)
   FROM days AS d
   WHERE d.bought = 0
 )
