@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 from databank.engines import Engine
 from databank.engines.base import quote_table
@@ -148,11 +149,16 @@ def test_a_late_record_changes_exactly_its_partition(
         bronze.add(f"t{day}", f"2025-01-0{day}", "10.00")
     runner.run()
     before = {r[0]: r for r in engine.fetch_rows(f"SELECT * FROM {quote_table(GOLD)}")}
+    stamps = f"SELECT transaction_id, updated_at FROM {quote_table(SILVER)}"
+    stamped = dict(engine.fetch_rows(stamps))
     bronze.add("late", "2025-01-02", "5.00")
     report = runner.run()
     assert report.result(SILVER).partition_values == [date(2025, 1, 2)]
     assert report.result(GOLD).partition_values == [date(2025, 1, 2)]
-    assert (report.result(SILVER).rows, report.result(GOLD).rows) == (2, 1)
+    # the day is rebuilt, but only the late row is written: t2 comes out the same and keeps its
+    # stamp, so nothing downstream takes it for a change
+    assert (report.result(SILVER).rows, report.result(GOLD).rows) == (1, 1)
+    assert dict(engine.fetch_rows(stamps)) == stamped | {"late": mock.ANY}
     after = {r[0]: r for r in engine.fetch_rows(f"SELECT * FROM {quote_table(GOLD)}")}
     changed = {day for day in after if after[day] != before[day]}
     assert changed == {date(2025, 1, 2)}  # other days untouched, updated_at included
@@ -175,7 +181,21 @@ def test_lookback_replaces_the_partitions_before(
     bronze.add("x", "2025-01-05", "2.00")
     report = runner.run()
     assert report.result(SILVER).partition_values == [date(2025, 1, d) for d in (3, 4, 5)]
-    assert report.result(GOLD).partition_values == [date(2025, 1, d) for d in (3, 4, 5)]
+    # days 3 and 4 were rebuilt the same: only day 5 reaches gold as a change
+    assert report.result(GOLD).partition_values == [date(2025, 1, 5)]
+    bronze.add("y", "2025-01-04", "4.00")
+    runner.run()
+    bronze.add("t4", "2025-01-06", "1.00")  # t4 moves from day 4 to day 6
+    report = runner.run()
+    # its old day 4 and new day 6, each with its two lookback days
+    assert report.result(SILVER).partition_values == [date(2025, 1, d) for d in range(2, 7)]
+    # day 4 lost a row: it is rewritten whole, so gold sees it through y
+    assert report.result(GOLD).partition_values == [date(2025, 1, 4), date(2025, 1, 6)]
+    assert _gold(engine) == {
+        (date(2025, 1, d), "north", "online"): (Decimal(v), n)
+        for d, v, n in ((1, "1.00", 1), (2, "1.00", 1), (3, "1.00", 1), (4, "4.00", 1),
+                        (5, "3.00", 2), (6, "2.00", 2), (7, "1.00", 1))
+    }  # fmt: skip
 
 
 def test_partition_source_reads_only_the_touched_partitions(
@@ -289,4 +309,56 @@ def test_partition_window_rebuilds_the_days_a_source_day_feeds(
     assert _gold(engine)[(date(2025, 3, 7), "north", "online")] == (Decimal("18.00"), 3)
     incremental = snapshot(engine, GOLD)
     runner.run(full_refresh=True)
+    assert snapshot(engine, GOLD) == incremental
+
+
+def test_a_rebuild_that_repeats_a_key_still_fails_its_unique_test(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """Unchanged partitions are kept by comparing rows; a repeated key must not slip through."""
+    path = models_dir / "silver" / "scout_clean_transactions.sql"
+    text = path.read_text()
+    path.write_text(text[: text.index("QUALIFY")])  # no "latest delivery wins": keys can repeat
+    runner = Runner(engine, models_dir)
+    bronze.add("t1", "2025-01-01", "1.00")
+    bronze.add("t2", "2025-01-02", "2.00")
+    assert runner.run().status == "success"
+    before = snapshot(engine, SILVER)
+    bronze.add("t2", "2025-01-02", "2.00")  # the same row again: only its key gives it away
+    report = runner.run()
+    assert report.result(SILVER).status == "failed"
+    assert "unique" in (report.result(SILVER).error or "")
+    assert snapshot(engine, SILVER) == before
+
+
+def test_downstream_models_re_derive_only_what_changed(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """A day rebuilt with one new row hands downstream that row, not the whole day."""
+    write_model(
+        models_dir,
+        GOLD,
+        """MODEL (
+  kind incremental,
+  partition_by region,
+  partition_source (silver.scout_clean_transactions.region),
+  grain (date, region, channel),
+  tests (unique(date, region, channel))
+);
+SELECT t.transaction_date AS date, t.region, t.channel, sum(t.amount) AS total_revenue,
+  count(*) AS total_transactions
+FROM silver.scout_clean_transactions AS t
+GROUP BY t.transaction_date, t.region, t.channel""",
+    )
+    runner = Runner(engine, models_dir)
+    bronze.add("a", "2025-01-01", "1.00", region="north")
+    bronze.add("b", "2025-01-01", "2.00", region="south")
+    assert runner.run().status == "success"
+    bronze.add("c", "2025-01-01", "4.00", region="north")
+    report = runner.run()
+    assert report.result(SILVER).rows == 1  # b and a came out the same: kept as stored
+    assert report.result(GOLD).partition_values == ["north"]  # so south is not re-derived
+    incremental = snapshot(engine, GOLD)
+    assert _gold(engine)[(date(2025, 1, 1), "north", "online")] == (Decimal("5.00"), 2)
+    assert runner.run(full_refresh=True).status == "success"
     assert snapshot(engine, GOLD) == incremental

@@ -233,8 +233,19 @@ class Runner:
         if not changed:
             return Outcome("up_to_date")
         if model.kind is Kind.INCREMENTAL:
-            return materializer.incremental(compiled, intervals, changed)
+            return materializer.incremental(
+                compiled, intervals, changed, keep_unchanged=self._feeds_incremental(model)
+            )
         return materializer.merge(compiled, intervals, changed)
+
+    def _feeds_incremental(self, model: Model) -> bool:
+        """True when a model reads this one's new rows to find its own work (not as a lookup)."""
+        return any(
+            other.kind is not Kind.FULL
+            and model.name in other.depends_on
+            and model.name not in other.lookups
+            for other in self.models.values()
+        )
 
     def _rebuild_reason(
         self, model: Model, state: dict[str, Any] | None, full_refresh: bool
