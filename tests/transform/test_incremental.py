@@ -10,6 +10,7 @@ from unittest import mock
 
 from databank.engines import Engine
 from databank.engines.base import quote_table
+from databank.transform.materialize import _same_value
 from databank.transform.runner import Runner
 from transform.toy import GOLD, PRODUCTS, SILVER, Bronze, snapshot, write_model
 
@@ -362,3 +363,18 @@ GROUP BY t.transaction_date, t.region, t.channel""",
     assert _gold(engine)[(date(2025, 1, 1), "north", "online")] == (Decimal("5.00"), 2)
     assert runner.run(full_refresh=True).status == "success"
     assert snapshot(engine, GOLD) == incremental
+
+
+def test_rows_compare_equal_in_every_column_type(engine: Engine) -> None:
+    """The comparison behind kept partitions: NULL equals NULL, and PostgreSQL's json (no `=`)."""
+    kind = "JSON" if engine.dialect == "postgresql" else "VARCHAR"
+    with engine.transaction():  # one connection: the temp table is its own
+        engine.execute(f"CREATE TEMP TABLE _cmp (k INTEGER, v {kind}, n INTEGER)")
+        engine.execute("""INSERT INTO _cmp VALUES (1, '{"a": 1}', NULL), (2, '{"a": 2}', 5)""")
+        same = " AND ".join(
+            _same_value(c, t) for c, t in (("k", "INTEGER"), ("v", kind), ("n", "INTEGER"))
+        )
+        pairs = engine.fetch_rows(
+            f"SELECT _f.k, _t.k FROM _cmp AS _f JOIN _cmp AS _t ON {same} ORDER BY 1"
+        )
+    assert pairs == [(1, 1), (2, 2)]

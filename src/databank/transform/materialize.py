@@ -60,6 +60,14 @@ def _unique_key(model: Model) -> tuple[str, ...]:
     return ()
 
 
+def _same_value(column: str, kind: str) -> str:
+    """`_f.col` equals `_t.col`, NULL equal to NULL (PostgreSQL's `json` has no `=`: as text)."""
+    left, right = f"_f.{quote_ident(column)}", f"_t.{quote_ident(column)}"
+    if kind.strip().lower() == "json":
+        left, right = f"CAST({left} AS TEXT)", f"CAST({right} AS TEXT)"
+    return f"{left} IS NOT DISTINCT FROM {right}"
+
+
 class Materializer(UpsertMixin):
     """Writes one model's rows for one run."""
 
@@ -243,9 +251,7 @@ class Materializer(UpsertMixin):
             return engine.write(
                 f"INSERT INTO {table} ({c.column_list}) SELECT {c.column_list} FROM {FRESH}"
             )
-        same = " AND ".join(
-            f"_f.{quote_ident(col)} IS NOT DISTINCT FROM _t.{quote_ident(col)}" for col in c.columns
-        )
+        same = " AND ".join(_same_value(col, c.info.types[col]) for col in c.columns)
         temp(
             engine,
             DIRTY,
