@@ -163,3 +163,44 @@ def test_unknown_scheme_is_a_config_error() -> None:
     """An unknown URL scheme names the known ones."""
     with pytest.raises(ConfigError, match="duckdb://"):
         connect("mysql://root@127.0.0.1/test")
+
+
+def test_housekeep_checkpoints_a_long_log_between_batches(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB: a write-ahead log past the idle threshold is checkpointed, and only then, also
+    while another thread's write is open (which then commits as usual). PostgreSQL: nothing."""
+    if engine.dialect != "duckdb":
+        engine.append_arrow("bronze.scout_raw_transactions", _rows(5, dt.date(2025, 1, 1)))
+        assert engine.housekeep() is False
+        return
+    from pathlib import Path
+
+    import databank.engines.duckdb as duck
+
+    wal = Path(f"{engine.path}.wal")  # type: ignore[attr-defined]
+    engine.execute("CHECKPOINT")
+    engine.append_arrow("bronze.scout_raw_transactions", _rows(50, dt.date(2025, 1, 1)))
+    logged = wal.stat().st_size
+    monkeypatch.setattr(duck, "IDLE_CHECKPOINT_BYTES", logged + 1)
+    assert engine.housekeep() is False and wal.stat().st_size == logged
+    monkeypatch.setattr(duck, "IDLE_CHECKPOINT_BYTES", 1)
+    opened, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with engine.transaction():
+            engine.append_arrow("bronze.scout_raw_transactions", _rows(1, dt.date(2025, 1, 2)))
+            opened.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert opened.wait(10)
+        assert engine.housekeep() is True
+        assert not wal.exists() or wal.stat().st_size < logged
+    finally:
+        release.set()
+        thread.join(10)
+    assert engine.count_rows("bronze.scout_raw_transactions") == 51
+    assert engine.housekeep() is True  # the other write's commit logged again

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
+
 from databank.engines import Engine
 from databank.refresh import mark_refreshed
 from databank.transform.microbatch import MicroBatcher
@@ -120,3 +122,23 @@ def test_a_batch_brings_the_upstream_models_along(
         assert _revenue(engine) == Decimal("15.00")
     finally:
         batcher.stop()
+
+
+def test_storage_upkeep_runs_after_a_batch_not_inside_it(
+    engine: Engine, runner: Runner, bronze: Bronze, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's housekeeping (DuckDB: a checkpoint) runs once gold has the batch."""
+    bronze.add("t1", "2025-01-01", "10.00")
+    runner.run()
+    seen: list[Decimal | None] = []
+    monkeypatch.setattr(engine, "housekeep", lambda: seen.append(_revenue(engine)) or False)
+    batcher = MicroBatcher(runner, delay=0.1, listen=False)
+    batcher.start()
+    try:
+        bronze.add("t2", "2025-01-01", "5.00")
+        batcher.notify(BRONZE)
+        assert _wait_for(lambda: bool(seen))
+        assert batcher.wait_idle(20)
+    finally:
+        batcher.stop()
+    assert seen == [Decimal("15.00")]

@@ -248,6 +248,14 @@ class Engine(ABC):
     def prepare(self) -> None:  # noqa: B027 - optional hook
         """Engine-wide set-up before migrations (extensions, settings); default none."""
 
+    def housekeep(self) -> bool:
+        """Storage upkeep that would otherwise land on some later commit, done now while idle.
+
+        Called between micro-batches. Returns whether there was any to do; default none (the
+        server engines do their own, e.g. PostgreSQL's checkpointer).
+        """
+        return False
+
     def redacted_url(self) -> str:
         """The URL for display, password masked."""
         from databank.settings import redact_url

@@ -11,6 +11,8 @@ every table notified meanwhile; notifications during a run open the next batch, 
 no sooner than the last batch's duration after its end (at most half the time busy). A batch runs the
 affected models incrementally (`Runner.run(..., trigger="microbatch")`) in a background thread;
 a batch that fails (an engine error, a failing model) is tried again a few times, backing off.
+After each batch the engine's storage upkeep runs (`Engine.housekeep`; DuckDB checkpoints once its
+write-ahead log passes 128 MB), so it is not paid inside the next batch's commit.
 When started with `listen=True`, tables announced through `databank.refresh` (`announce` by the
 bronze writer, `mark_refreshed`) that no model writes (the sources) notify the batcher by themselves.
 """
@@ -188,6 +190,8 @@ class MicroBatcher:
                 else:
                     ok = True
                 self.last_error = None
+                # gold has the batch now: pay for storage upkeep here, not inside the next batch
+                self.runner.engine.housekeep()
             except Exception as exc:  # keep serving: retried below, and by the next notification
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("micro-batch for %s failed", sorted(tables))
