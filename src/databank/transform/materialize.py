@@ -251,7 +251,14 @@ class Materializer(UpsertMixin):
             return engine.write(
                 f"INSERT INTO {table} ({c.column_list}) SELECT {c.column_list} FROM {FRESH}"
             )
-        same = " AND ".join(_same_value(col, c.info.types[col]) for col in c.columns)
+        # `=` on the key lets PostgreSQL hash-join (it nested-looped over IS NOT DISTINCT FROM,
+        # 1.1 s per micro-batch at 1 M rows); a NULL key never matches: its partition is rewritten
+        same = " AND ".join(
+            f"_f.{quote_ident(col)} = _t.{quote_ident(col)}"
+            if col in key
+            else _same_value(col, c.info.types[col])
+            for col in c.columns
+        )
         temp(
             engine,
             DIRTY,
