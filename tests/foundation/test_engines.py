@@ -204,3 +204,10 @@ def test_housekeep_checkpoints_a_long_log_between_batches(
         thread.join(10)
     assert engine.count_rows("bronze.scout_raw_transactions") == 51
     assert engine.housekeep() is True  # the other write's commit logged again
+
+
+@pytest.mark.postgres
+def test_postgresql_sessions_run_without_jit(pg_database: str) -> None:
+    """JIT compiling cost more than it saved on the runner's statements (engines/postgres.py)."""
+    with connect(pg_database) as engine:
+        assert engine.fetch_value("SHOW jit") == "off"
