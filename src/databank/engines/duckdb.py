@@ -300,7 +300,7 @@ class DuckDBEngine(Engine):
             return False
         try:
             size = Path(self.path + ".wal").stat().st_size
-        except FileNotFoundError:
+        except OSError:  # no log (nothing written since the last checkpoint), or unreadable
             return False
         if size < IDLE_CHECKPOINT_BYTES:
             return False
