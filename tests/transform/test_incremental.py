@@ -10,6 +10,7 @@ from unittest import mock
 
 from databank.engines import Engine
 from databank.engines.base import quote_table
+from databank.transform import removals
 from databank.transform.materialize import _same_value
 from databank.transform.runner import Runner
 from transform.toy import GOLD, PRODUCTS, SILVER, Bronze, snapshot, write_model
@@ -332,14 +333,8 @@ def test_a_rebuild_that_repeats_a_key_still_fails_its_unique_test(
     assert snapshot(engine, SILVER) == before
 
 
-def test_downstream_models_re_derive_only_what_changed(
-    engine: Engine, models_dir: Path, bronze: Bronze
-) -> None:
-    """A day rebuilt with one new row hands downstream that row, not the whole day."""
-    write_model(
-        models_dir,
-        GOLD,
-        """MODEL (
+# gold by region, found through silver's region column
+REGIONAL_GOLD = """MODEL (
   kind incremental,
   partition_by region,
   partition_source (silver.scout_clean_transactions.region),
@@ -349,8 +344,14 @@ def test_downstream_models_re_derive_only_what_changed(
 SELECT t.transaction_date AS date, t.region, t.channel, sum(t.amount) AS total_revenue,
   count(*) AS total_transactions
 FROM silver.scout_clean_transactions AS t
-GROUP BY t.transaction_date, t.region, t.channel""",
-    )
+GROUP BY t.transaction_date, t.region, t.channel"""
+
+
+def test_downstream_models_re_derive_only_what_changed(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """A day rebuilt with one new row hands downstream that row, not the whole day."""
+    write_model(models_dir, GOLD, REGIONAL_GOLD)
     runner = Runner(engine, models_dir)
     bronze.add("a", "2025-01-01", "1.00", region="north")
     bronze.add("b", "2025-01-01", "2.00", region="south")
@@ -378,3 +379,102 @@ def test_rows_compare_equal_in_every_column_type(engine: Engine) -> None:
             f"SELECT _f.k, _t.k FROM _cmp AS _f JOIN _cmp AS _t ON {same} ORDER BY 1"
         )
     assert pairs == [(1, 1), (2, 2)]
+
+
+def test_a_day_that_loses_its_last_row_is_rebuilt_downstream(
+    engine: Engine, runner: Runner, bronze: Bronze
+) -> None:
+    """An emptied partition leaves no row to stamp: silver's removal log tells gold."""
+    feed = Feed(bronze)
+    feed.add("t1", "2025-01-01", "5.00")
+    feed.add("t2", "2025-01-02", "7.00")
+    runner.run()
+    feed.add("t1", "2025-01-03", "5.00")  # t1 moves away: day 1 is left without a row
+    report = runner.run()
+    assert report.result(SILVER).partition_values == [date(2025, 1, 1), date(2025, 1, 3)]
+    assert report.result(GOLD).partition_values == [date(2025, 1, 1), date(2025, 1, 3)]
+    assert _gold(engine) == _expected_gold(feed.rows)
+    assert (date(2025, 1, 1), "north", "online") not in _gold(engine)
+    # both readers of silver have read the removal: it is forgotten
+    assert engine.count_rows(removals.log_name(SILVER)) == 0
+    incremental = snapshot(engine, GOLD)
+    assert runner.run(full_refresh=True).status == "success"
+    assert snapshot(engine, GOLD) == incremental
+
+
+def test_a_row_that_moves_away_is_rebuilt_where_it_was(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """Gold found through silver's region: a transaction moving region leaves the old one too,
+    even when silver's day keeps other rows."""
+    write_model(models_dir, GOLD, REGIONAL_GOLD)
+    runner = Runner(engine, models_dir)
+    bronze.add("a", "2025-01-01", "1.00", region="north")
+    bronze.add("b", "2025-01-01", "2.00", region="south")
+    assert runner.run().status == "success"
+    bronze.add("a", "2025-01-01", "1.00", region="south")  # a moves from north to south
+    report = runner.run()
+    assert report.result(SILVER).rows == 1  # the new version; b stays as stored
+    assert sorted(report.result(GOLD).partition_values) == ["north", "south"]
+    assert _gold(engine) == {(date(2025, 1, 1), "south", "online"): (Decimal("3.00"), 2)}
+    incremental = snapshot(engine, GOLD)
+    assert runner.run(full_refresh=True).status == "success"
+    assert snapshot(engine, GOLD) == incremental
+
+
+def test_a_run_that_only_removes_rows_reaches_downstream(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """A voided transaction leaves silver without adding a row: nothing new is stamped, yet the
+    removal moves silver's watermark for gold, and gold drops the day."""
+    (models_dir / "gold" / "scout_kpi_product_performance.sql").unlink()
+    # the day of each new record is rebuilt, and a voided latest version drops the transaction
+    write_model(
+        models_dir,
+        SILVER,
+        """MODEL (
+  kind incremental,
+  partition_by transaction_date,
+  partition_source (bronze.scout_raw_transactions.partition_key),
+  grain (transaction_id),
+  tests (unique(transaction_id))
+);
+SELECT v.id, v.transaction_id, v.partition_key AS transaction_date,
+  CAST(v.transaction_data ->> 'amount' AS DECIMAL(12, 2)) AS amount,
+  v.transaction_data ->> 'region' AS region, v.transaction_data ->> 'channel' AS channel,
+  v.id AS source_bronze_id
+FROM (
+  SELECT b.*, b.transaction_data ->> 'transaction_id' AS transaction_id,
+    row_number() OVER (
+      PARTITION BY b.transaction_data ->> 'transaction_id' ORDER BY b.ingested_at DESC
+    ) AS version
+  FROM bronze.scout_raw_transactions AS b
+  WHERE b.validation_status = 'passed'
+) AS v
+WHERE v.version = 1 AND v.transaction_data ->> 'void' IS NULL""",
+    )
+    runner = Runner(engine, models_dir)
+    bronze.add("t1", "2025-01-01", "5.00")
+    bronze.add("t2", "2025-01-02", "7.00")
+    assert runner.run().status == "success"
+    void = bronze.record("t1", "2025-01-01", "5.00")
+    void["transaction_data"] = void["transaction_data"][:-1] + ', "void": true}'
+    bronze.insert([void])
+    report = runner.run()
+    assert (report.result(SILVER).mode, report.result(SILVER).rows) == ("incremental", 0)
+    assert report.result(GOLD).partition_values == [date(2025, 1, 1)]
+    assert _gold(engine) == {(date(2025, 1, 2), "north", "online"): (Decimal("7.00"), 1)}
+    assert {m.mode for m in runner.run().models} == {"up_to_date"}
+
+
+def test_the_removal_log_follows_its_table(engine: Engine) -> None:
+    """Created with the table's columns, rebuilt when they change, refused without updated_at."""
+    log = removals.log_name(SILVER)
+    assert log == "meta.silver__scout_clean_transactions__removed"
+    assert removals.ensure(engine, SILVER)
+    assert engine.column_types(log) == engine.column_types(SILVER)
+    engine.execute(f"ALTER TABLE {quote_table(SILVER)} ADD COLUMN note VARCHAR")
+    assert removals.ensure(engine, SILVER)
+    assert engine.column_types(log) == engine.column_types(SILVER)
+    assert not removals.ensure(engine, "silver.ces_clean_feedback")  # no updated_at to stamp
+    assert not removals.ensure(engine, "silver.no_such_table")

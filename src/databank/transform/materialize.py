@@ -16,6 +16,7 @@ from sqlglot import exp
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.engines.dialects import SOURCE
 from databank.refresh import mark_refreshed
+from databank.transform import removals
 from databank.transform.checks import Scope, run_checks
 from databank.transform.compiler import (
     MAX_LISTED,
@@ -31,7 +32,6 @@ from databank.transform.sqlmodel import narrow, placeholder
 from databank.transform.upsert import UpsertMixin
 from databank.transform.watermarks import Interval, save
 from databank.transform.writes import (
-    DIRTY,
     FRESH,
     PARTS,
     TOUCHED,
@@ -135,20 +135,25 @@ class Materializer(UpsertMixin):
         intervals: Sequence[Interval],
         changed: Sequence[Interval],
         *,
-        keep_unchanged: bool = False,
+        log_removals: bool = False,
+        removal_logs: Sequence[str] = (),
     ) -> Outcome:
         """Replace the partitions new upstream rows touch (widened by the lookback), in one transaction.
 
-        `keep_unchanged`: leave the partitions the rebuild reproduces exactly as they are stored
-        (`_replace_changed`), for models whose new rows drive incremental models downstream.
+        `log_removals`: this model's rows drive incremental models downstream, and it keeps a
+        removal log (`removals`): rows the rebuild reproduces exactly stay as stored, and the rows
+        it takes out are logged (`_replace_changed`). `removal_logs`: the upstream tables (among
+        `changed`) whose removal logs the partition probe reads too.
 
         On an error the transaction rolls back, temp tables included (no SQL runs after a failed
         statement: PostgreSQL refuses it until the rollback).
         """
         with self.engine.transaction():
             lock_model(self.engine, c.model)
-            outcome = self._replace_partitions(c, intervals, changed, keep_unchanged)
-            drop(self.engine, TOUCHED, PARTS, FRESH, DIRTY)
+            outcome = self._replace_partitions(
+                c, intervals, changed, log_removals, frozenset(removal_logs)
+            )
+            drop(self.engine, TOUCHED, PARTS, FRESH)
         return outcome
 
     def _replace_partitions(
@@ -156,11 +161,12 @@ class Materializer(UpsertMixin):
         c: Compiled,
         intervals: Sequence[Interval],
         changed: Sequence[Interval],
-        keep_unchanged: bool,
+        log_removals: bool,
+        removal_logs: frozenset[str],
     ) -> Outcome:
         engine, model = self.engine, c.model
         column = model.partition_by or ""
-        temp(self.engine, TOUCHED, self._partition_probe(c, changed))
+        temp(self.engine, TOUCHED, self._partition_probe(c, changed, removal_logs))
         drop(self.engine, PARTS)
         if model.lookback:
             self._widen(c, column)
@@ -192,15 +198,17 @@ class Materializer(UpsertMixin):
         if model.partition_window and model.partition_sources:
             read_params.update(self._window_bounds(c, column))
         fresh = f"SELECT {c.casts()} FROM ({rebuild}) AS _m WHERE {model_cond}"
-        key = _unique_key(model) if keep_unchanged else ()
+        key = _unique_key(model) if log_removals else ()
+        stored_cond = (
+            member_condition([column], [(v,) for v in values], "_p", "_t")[0]
+            if values is not None
+            else temp_condition([column], PARTS, "_t")
+        )
         if key:
-            stored_cond = (
-                member_condition([column], [(v,) for v in values], "_p", "_t")[0]
-                if values is not None
-                else temp_condition([column], PARTS, "_t")
-            )
             rows = self._replace_changed(c, key, fresh, read_params, stored_cond, params)
         else:
+            if log_removals:
+                removals.record(engine, model.name, c.info.types, stored_cond, params)
             engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
             # the touched partitions were emptied above: what the INSERT wrote is all they hold
             rows = engine.write(
@@ -227,22 +235,23 @@ class Materializer(UpsertMixin):
         stored_cond: str,
         params: dict[str, Any],
     ) -> int:
-        """Partition replace that leaves alone the partitions the rebuild reproduces exactly.
+        """Partition replace that writes only what differs: the rebuilt rows not stored yet are
+        inserted, the stored rows the rebuild no longer produces (removed, or an old version) are
+        logged in the removal log and deleted, and every other row stays as stored.
 
         A rebuilt partition mostly holds the rows it already held (a lookback day is usually
         unchanged; a day with new records gains rows). Deleting and inserting those rows would
         stamp them as new, and every downstream model would re-derive them: at 10 M transactions
         a micro-batch of 1,000 made the customer models re-derive 36,000 customers, not 1,000.
-        So a partition none of whose stored rows vanished or changed only gains its new rows; a
-        partition that lost or changed a row is rewritten whole, as before, so downstream models
-        still see it through its other rows. Returns the rows inserted.
+        Downstream models see the change through the new rows' stamps and the removed rows' log
+        entries, so a day that lost its last row, or the customer a transaction moved away from,
+        is rebuilt downstream too. Returns the rows inserted.
 
         Applies to models with a strict unique key (`_unique_key`): there a row is stored once
         or not at all, so comparing sets of rows is exact. A rebuild that repeats a key is
-        written whole, so the key's test sees the repeat and fails as before.
+        written whole, so the key's test sees the repeat, fails and rolls the write back.
         """
         engine, model = self.engine, c.model
-        column = model.partition_by or ""
         table = quote_table(model.name)
         temp(engine, FRESH, (fresh, read_params))
         keys = ", ".join(quote_ident(k) for k in key)
@@ -252,24 +261,16 @@ class Materializer(UpsertMixin):
                 f"INSERT INTO {table} ({c.column_list}) SELECT {c.column_list} FROM {FRESH}"
             )
         # `=` on the key lets PostgreSQL hash-join (it nested-looped over IS NOT DISTINCT FROM,
-        # 1.1 s per micro-batch at 1 M rows); a NULL key never matches: its partition is rewritten
+        # 1.1 s per micro-batch at 1 M rows); a row with a NULL key never matches: it is replaced
         same = " AND ".join(
             f"_f.{quote_ident(col)} = _t.{quote_ident(col)}"
             if col in key
             else _same_value(col, c.info.types[col])
             for col in c.columns
         )
-        temp(
-            engine,
-            DIRTY,
-            (
-                f"SELECT DISTINCT _t.{quote_ident(column)} AS k0 FROM {table} AS _t "
-                f"WHERE {stored_cond} AND NOT EXISTS (SELECT 1 FROM {FRESH} AS _f WHERE {same})",
-                params,
-            ),
-        )
-        if count(engine, DIRTY):
-            engine.execute(f"DELETE FROM {table} WHERE {temp_condition([column], DIRTY)}")
+        gone = f"{stored_cond} AND NOT EXISTS (SELECT 1 FROM {FRESH} AS _f WHERE {same})"
+        if removals.record(engine, model.name, c.info.types, gone, params):
+            engine.execute(f"DELETE FROM {table} AS _t WHERE {gone}", params)
         return engine.write(
             f"INSERT INTO {table} ({c.column_list}) "
             f"SELECT {c.column_list} FROM {FRESH} AS _f WHERE NOT EXISTS ("
@@ -278,56 +279,65 @@ class Materializer(UpsertMixin):
         )
 
     def _partition_probe(
-        self, c: Compiled, changed: Sequence[Interval]
+        self, c: Compiled, changed: Sequence[Interval], removal_logs: frozenset[str] = frozenset()
     ) -> tuple[str, dict[str, Any]]:
-        """SELECT k0: the partitions that upstream rows in the `changed` intervals feed."""
-        model = c.model
-        column = model.partition_by or ""
-        kind = c.info.types[column]
+        """SELECT k0: the partitions that upstream rows in the `changed` intervals feed, and
+        those that the rows removed from an upstream in `removal_logs` fed (read from its log)."""
         parts, params = [], {}
         for i, interval in enumerate(changed):
             params.update(interval_params(i, interval))
-            source_column = model.partition_sources.get(interval.source_table)
-            if source_column is not None and model.partition_window:
-                # partition p reads source partitions p - window .. p: source p feeds p .. p + window
-                parts.append(
-                    f"SELECT CAST(CAST({quote_ident(source_column)} AS {kind}) "
-                    f"+ CAST(_g.k AS INTEGER) AS {kind}) AS k0 "
-                    f"FROM {quote_table(interval.source_table)} "
-                    f"CROSS JOIN generate_series(0, {int(model.partition_window)}) AS _g(k) "
-                    f"WHERE {interval_sql(i, interval)}"
-                )
-                continue
-            if source_column is not None:
-                parts.append(
-                    f"SELECT CAST({quote_ident(source_column)} AS {kind}) AS k0 "
-                    f"FROM {quote_table(interval.source_table)} WHERE {interval_sql(i, interval)}"
-                )
-                continue
-            narrowed = self._narrowed_sql(c, i, interval)
-            parts.append(
-                f"SELECT CAST(_m.{quote_ident(column)} AS {kind}) AS k0 FROM ({narrowed}) AS _m"
-            )
-            grain = [g for g in model.grain if g in c.columns]
-            if grain and column not in grain:
-                # A row whose key moved to another partition must leave its old one too.
-                # (a join on the new rows' distinct keys: a correlated EXISTS made DuckDB probe
-                # the whole table per run, seconds at 10 M rows)
-                keys = ", ".join(quote_ident(g) for g in grain)
-                match = " AND ".join(f"_c.{quote_ident(g)} = _t.{quote_ident(g)}" for g in grain)
-                parts.append(
-                    f"SELECT _t.{quote_ident(column)} AS k0 FROM {quote_table(model.name)} AS _t "
-                    f"JOIN (SELECT DISTINCT {keys} FROM ({narrowed}) AS _n) AS _c ON {match}"
-                )
+            parts += self._probe_parts(c, i, interval, interval.source_table)
+            if interval.source_table in removal_logs:
+                parts += self._probe_parts(c, i, interval, removals.log_name(interval.source_table))
         return "SELECT DISTINCT k0 FROM (" + " UNION ALL ".join(parts) + ") AS _u", params
 
-    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval) -> str:
-        key = f"narrow:{interval.source_table}:{i}:{interval.low is None}"
+    def _probe_parts(self, c: Compiled, i: int, interval: Interval, read: str) -> list[str]:
+        """The probe's SELECTs for one upstream interval, reading the upstream's rows from `read`
+        (the upstream itself or its removal log: the same columns)."""
+        model = c.model
+        column = model.partition_by or ""
+        kind = c.info.types[column]
+        source_column = model.partition_sources.get(interval.source_table)
+        if source_column is not None and model.partition_window:
+            # partition p reads source partitions p - window .. p: source p feeds p .. p + window
+            return [
+                f"SELECT CAST(CAST({quote_ident(source_column)} AS {kind}) "
+                f"+ CAST(_g.k AS INTEGER) AS {kind}) AS k0 "
+                f"FROM {quote_table(read)} "
+                f"CROSS JOIN generate_series(0, {int(model.partition_window)}) AS _g(k) "
+                f"WHERE {interval_sql(i, interval)}"
+            ]
+        if source_column is not None:
+            return [
+                f"SELECT CAST({quote_ident(source_column)} AS {kind}) AS k0 "
+                f"FROM {quote_table(read)} WHERE {interval_sql(i, interval)}"
+            ]
+        narrowed = self._narrowed_sql(c, i, interval, read)
+        parts = [f"SELECT CAST(_m.{quote_ident(column)} AS {kind}) AS k0 FROM ({narrowed}) AS _m"]
+        grain = [g for g in model.grain if g in c.columns]
+        if grain and column not in grain:
+            # A row whose key moved to another partition must leave its old one too.
+            # (a join on the new rows' distinct keys: a correlated EXISTS made DuckDB probe
+            # the whole table per run, seconds at 10 M rows)
+            keys = ", ".join(quote_ident(g) for g in grain)
+            match = " AND ".join(f"_c.{quote_ident(g)} = _t.{quote_ident(g)}" for g in grain)
+            parts.append(
+                f"SELECT _t.{quote_ident(column)} AS k0 FROM {quote_table(model.name)} AS _t "
+                f"JOIN (SELECT DISTINCT {keys} FROM ({narrowed}) AS _n) AS _c ON {match}"
+            )
+        return parts
+
+    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval, read: str) -> str:
+        key = f"narrow:{interval.source_table}:{read}:{i}:{interval.low is None}"
         if key not in c.cache:
             if c.tree is None:
                 raise ModelDefinitionError(f"{c.model.name}: no SQL to narrow")
             tree = narrow(
-                c.tree, interval.source_table, lambda: interval_tree(i, interval), inner_joins=True
+                c.tree,
+                interval.source_table,
+                lambda: interval_tree(i, interval),
+                inner_joins=True,
+                read=read,
             )
             c.cache[key] = self.compiler.sql(tree, c.model.name)
         return c.cache[key]

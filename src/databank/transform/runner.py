@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from databank.engines.base import Engine
 from databank.errors import DatabankError
-from databank.transform import runlog, watermarks
+from databank.transform import removals, runlog, watermarks
 from databank.transform.compiler import Compiled, Compiler
 from databank.transform.dag import Dag
 from databank.transform.errors import ChecksFailedError
@@ -105,6 +105,7 @@ class Runner:
             self.dag = Dag(self.models)
             self._compiled: dict[str, Compiled] = {}
             self._columns: dict[str, set[str]] = {}
+            self._logged: frozenset[str] | None = None
 
     # -- the graph --------------------------------------------------------------------------------
     def plan(self, models: Iterable[str] | None = None, layer: str | None = None) -> list[str]:
@@ -144,6 +145,7 @@ class Runner:
         """Run models in dependency order; returns the report (failures are in it, not raised)."""
         with self._lock:
             order = self.plan(models, layer)
+            self._removal_logs()
             report = RunReport(str(uuid.uuid4()), datetime.now(UTC), full_refresh, trigger)
             runlog.run_started(self.engine, report, order)
             blocked: set[str] = set()
@@ -233,8 +235,13 @@ class Runner:
         if not changed:
             return Outcome("up_to_date")
         if model.kind is Kind.INCREMENTAL:
+            logged = self._removal_logs()
             return materializer.incremental(
-                compiled, intervals, changed, keep_unchanged=self._feeds_incremental(model)
+                compiled,
+                intervals,
+                changed,
+                log_removals=model.name in logged,
+                removal_logs=[i.source_table for i in changed if self._reads_log(i, logged)],
             )
         return materializer.merge(compiled, intervals, changed)
 
@@ -246,6 +253,25 @@ class Runner:
             and model.name not in other.lookups
             for other in self.models.values()
         )
+
+    def _removal_logs(self) -> frozenset[str]:
+        """The SQL incremental models that keep a removal log (`removals`): those feeding other
+        incremental models. Their logs are created or brought up to date once per runner."""
+        if self._logged is None:
+            self._logged = frozenset(
+                name
+                for name, model in self.models.items()
+                if model.kind is Kind.INCREMENTAL
+                and not model.is_python
+                and self._feeds_incremental(model)
+                and removals.ensure(self.engine, name)
+            )
+        return self._logged
+
+    @staticmethod
+    def _reads_log(interval: Interval, logged: frozenset[str]) -> bool:
+        """A reader sees an upstream's removals when it follows the upstream by the log's stamp."""
+        return interval.source_table in logged and interval.column == removals.STAMP
 
     def _rebuild_reason(
         self, model: Model, state: dict[str, Any] | None, full_refresh: bool
@@ -275,6 +301,10 @@ class Runner:
             if column is None:
                 continue
             high = watermarks.newest(self.engine, table, column)
+            if column == removals.STAMP and table in self._removal_logs():
+                removed = removals.newest(self.engine, table)
+                if removed is not None and (high is None or removed > high):
+                    high = removed  # a run that only removed rows is still a change
             previous = stored.get(table)
             low = previous[1] if previous and previous[0] == column else None
             reached = covered.get(table)
@@ -317,10 +347,19 @@ class Runner:
     def _finish(self, report: RunReport) -> None:
         try:
             runlog.run_finished(self.engine, report)
+            self._purge_removal_logs(report)
             if self.sync_lineage_on_run:
                 self._sync_changed_lineage(report)
         except Exception:
             log.exception("could not record the end of run %s", report.run_id)
+
+    def _purge_removal_logs(self, report: RunReport) -> None:
+        """Forget the removals that every reader of a logged model has now read past."""
+        ran = {r.model for r in report.models if r.status == SUCCESS and r.mode != "up_to_date"}
+        for name in sorted(self._removal_logs()):
+            readers = [m for m, model in self.models.items() if name in model.depends_on]
+            if ran.intersection(readers):
+                removals.purge(self.engine, name, readers, self.watermark_overlap)
 
     def _sync_changed_lineage(self, report: RunReport) -> None:
         """Edges of models whose SQL changed; source-system edges of bronze tables read anew."""

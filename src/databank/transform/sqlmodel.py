@@ -43,20 +43,23 @@ def narrow(
     condition: Callable[[], exp.Expr],
     *,
     inner_joins: bool = False,
+    read: str | None = None,
 ) -> exp.Expr:
     """A copy of `query` in which every read of `table` sees only its rows matching `condition`.
 
     Each reference becomes `(SELECT * FROM table WHERE condition) AS alias`, keeping the alias the
     query uses (or the table's own name), so the rest of the SQL is unchanged. With `inner_joins`,
     a LEFT JOIN onto the narrowed table becomes an inner join: used to find which output rows new
-    upstream rows touch, where the unmatched left rows would only add noise.
+    upstream rows touch, where the unmatched left rows would only add noise. With `read`
+    (`layer.table`), the rows come from that table instead, one with the same columns.
     """
+    source = exp.to_table(read or table)
     copy = query.copy()
     for ref in list(copy.find_all(exp.Table)):
         if qualified_name(ref) != table:
             continue
         alias = ref.alias_or_name
-        inner = exp.select("*").from_(exp.table_(ref.name, db=ref.db)).where(condition())
+        inner = exp.select("*").from_(source.copy()).where(condition())
         join = ref.parent
         if inner_joins and isinstance(join, exp.Join) and join.side == "LEFT" and join.this is ref:
             join.set("side", None)

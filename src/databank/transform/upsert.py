@@ -34,7 +34,7 @@ class UpsertMixin:
     engine: Engine
     run_id: str
 
-    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval) -> str:
+    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval, read: str) -> str:
         raise NotImplementedError
 
     def merge(
@@ -106,7 +106,9 @@ class UpsertMixin:
         )
         for i, interval in enumerate(changed):
             params.update(interval_params(i, interval))
-            parts.append(f"SELECT {cols} FROM ({self._narrowed_sql(c, i, interval)}) AS _m")
+            parts.append(
+                f"SELECT {cols} FROM ({self._narrowed_sql(c, i, interval, interval.source_table)}) AS _m"
+            )
         names = ", ".join(f"k{i}" for i in range(len(key)))
         return f"SELECT DISTINCT {names} FROM (" + " UNION ALL ".join(parts) + ") AS _u", params
 

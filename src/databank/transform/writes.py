@@ -17,13 +17,12 @@ from databank.transform.model import Model
 from databank.transform.sqlmodel import placeholder
 from databank.transform.watermarks import Interval
 
-TOUCHED, PARTS, KEYS, BATCH, FRESH, DIRTY = (
+TOUCHED, PARTS, KEYS, BATCH, FRESH = (
     "_databank_touched",
     "_databank_parts",
     "_databank_keys",
     "_databank_batch",
     "_databank_fresh",
-    "_databank_dirty",
 )
 
 

@@ -220,3 +220,35 @@ def test_a_late_record_changes_only_its_day(bank: Databank, engine: Engine, runn
     changed = {t for t in set(after) | set(before) if after.get(t) != before.get(t)}
     assert changed == {"LATE"}  # the lookback day was rebuilt identically
     assert after["LATE"]["transaction_date"] == date(2024, 3, 14)
+
+
+def test_a_transaction_moved_to_another_customer_leaves_the_old_one(
+    bank: Databank, engine: Engine, runner: Runner
+) -> None:
+    """The old version of a re-delivered transaction reaches the people and activity models
+    through silver's removal log: the customer it left is re-derived, as a full refresh does."""
+    for customer, email in (("C1", "ann@example.com"), ("C2", "bob@example.com")):
+        write(
+            bank,
+            "customers",
+            [{"customer_id": customer, "email": email, "registration_date": "2024-01-01"}],
+        )
+    write(bank, "transactions", [_tx("T1", "2024-03-10", 10), _tx("T2", "2024-03-11", 20)])
+    ok(runner.run())
+    ann = rows(engine, TX, "transaction_id")["T1"]["customer_id"]
+    assert rows(engine, "silver.scout_clean_customers", "customer_id")[ann]["lifetime_value"] == 30
+
+    write(bank, "transactions", [_tx("T2", "2024-03-11", 20, "C2")])  # T2 was Ann's, now Bob's
+    report = ok(runner.run())
+    bob = rows(engine, TX, "transaction_id")["T2"]["customer_id"]
+    people = report.result("silver.scout_clean_customers")
+    assert sorted(people.partition_values) == sorted([ann, bob])
+    values = {
+        k: v["lifetime_value"]
+        for k, v in rows(engine, "silver.scout_clean_customers", "customer_id").items()
+    }
+    assert values == {ann: 10, bob: 20}
+    watched = (*TABLES, "meta.customer_activity")
+    incremental = {name: table(engine, name) for name in watched}
+    ok(runner.run(full_refresh=True))
+    assert {name: table(engine, name) for name in watched} == incremental

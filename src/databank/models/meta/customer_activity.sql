@@ -22,8 +22,8 @@
 -- * acquired: the customer's first-ever purchase day.
 -- * Incremental by customer: a run re-derives exactly the customers whose silver transactions or
 --   silver customer row changed (a tier change rewrites all of that customer's rows). As in
---   silver.scout_clean_customers, a transaction re-delivered with another customer leaves its
---   old customer's rows as they were until that customer changes again or a full refresh.
+--   silver.scout_clean_customers, a transaction re-delivered with another customer re-derives
+--   both customers: silver's removal log hands on its old version (docs/models.md).
 MODEL (
   kind incremental,
   partition_by customer_id,

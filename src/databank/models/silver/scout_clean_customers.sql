@@ -18,9 +18,8 @@
 -- * churn_risk_score is left NULL here: churn risk is predicted by platinum's churn model.
 -- * Incremental by person (partition = customer_id): a run re-derives exactly the people whose
 --   id-map rows (a new or changed record, an e-mail that moved away) or transactions changed; a
---   person left without records is removed. Not seen incrementally: a transaction re-delivered
---   with another customer leaves its old person's totals as they were until that person changes
---   again or the table is fully refreshed.
+--   person left without records is removed. A transaction re-delivered with another customer
+--   re-derives both people: silver's removal log hands on its old version (docs/models.md).
 MODEL (
   kind incremental,
   partition_by customer_id,
