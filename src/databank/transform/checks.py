@@ -2,6 +2,8 @@
 
 A test runs on the rows a model just wrote (a `scope`: the replaced partitions, the merged keys)
 or on a whole (staging) table. `unique` in a scope checks the scope's keys against the whole table.
+A scope whose rows are also held in a temp table (`Scope.rows`) is read from there: filtering the
+table for a partition replace's 1,000 customers took 0.16 s of each micro-batch at 10 M rows.
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ class Scope:
     condition: str
     params: Mapping[str, Any]
     columns: tuple[str, ...] = ()  # the columns `condition` reads (partition column or merge key)
+    rows: str | None = (
+        None  # a temp table holding exactly the rows in scope, tests' columns included
+    )
+
+    def relation(self, table: str) -> tuple[str, str, dict[str, Any]]:
+        """(FROM target, extra WHERE, parameters) that select the scope's rows of `table`."""
+        if self.rows is not None:
+            return self.rows, "", {}
+        return quote_table(table), f" AND ({self.condition})", dict(self.params)
+
+
+def _relation(table: str, scope: Scope | None) -> tuple[str, str, dict[str, Any]]:
+    return scope.relation(table) if scope else (quote_table(table), "", {})
 
 
 def validate_checks(checks: Sequence[Check], info: TableInfo, engine: Engine, where: str) -> None:
@@ -75,10 +90,8 @@ def validate_checks(checks: Sequence[Check], info: TableInfo, engine: Engine, wh
 
 def check_sql(check: Check, table: str, scope: Scope | None) -> tuple[str, dict[str, Any]]:
     """The query counting the rows of `table` (within `scope`) that break `check`."""
-    t = quote_table(table)
+    t, where, params = _relation(table, scope)
     cols = [quote_ident(c) for c in check.columns]
-    where = f" AND ({scope.condition})" if scope else ""
-    params: dict[str, Any] = dict(scope.params) if scope else {}
     if check.kind == "not_null":
         return f"SELECT count(*) FROM {t} AS _t WHERE {cols[0]} IS NULL{where}", params
     if check.kind == "unique":
@@ -87,14 +100,14 @@ def check_sql(check: Check, table: str, scope: Scope | None) -> tuple[str, dict[
         rows = f"{t} AS _t"
         if scope and set(scope.columns) <= set(check.columns):
             # rows sharing a key share the scope's columns too: duplicates lie within the scope
-            not_null += f" AND ({scope.condition})"
+            not_null += where
         elif scope:
             # keys of the scope, repeated anywhere in the table (a join on the scope's distinct
             # keys: a correlated EXISTS made DuckDB probe the whole table, 25x slower at 10 M)
             match = " AND ".join(f"_k.{c} = _t.{c}" for c in cols)
-            rows += (
-                f" JOIN (SELECT DISTINCT {', '.join(cols)} FROM {t} WHERE {scope.condition}) "
-                f"AS _k ON {match}"
+            rows = (
+                f"{quote_table(table)} AS _t JOIN (SELECT DISTINCT {', '.join(cols)} FROM {t} "
+                f"AS _t WHERE TRUE{where}) AS _k ON {match}"
             )
         return (
             f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {rows} "
@@ -164,15 +177,14 @@ def count_row_failures(
     engine: Engine, checks: Sequence[Check], table: str, scope: Scope | None
 ) -> tuple[list[int], int]:
     """Rows breaking each row-level check, and the rows in scope: one query for them all."""
-    params: dict[str, Any] = dict(scope.params) if scope else {}
+    relation, where, params = _relation(table, scope)
     sums = []
     for i, check in enumerate(checks):
         condition, extra = row_condition(check, f"_c{i}")
         params.update(extra)
         sums.append(f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)")
-    where = f" WHERE {scope.condition}" if scope else ""
     row = engine.fetch_rows(
-        f"SELECT count(*), {', '.join(sums)} FROM {quote_table(table)} AS _t{where}",
+        f"SELECT count(*), {', '.join(sums)} FROM {relation} AS _t WHERE TRUE{where}",
         params or None,
     )[0]
     return [int(v or 0) for v in row[1:]], int(row[0] or 0)
@@ -210,11 +222,9 @@ def run_checks(
         allowed = float(check.max_failures)
         if check.max_rate is not None:
             if total is None:
-                where = f" WHERE {scope.condition}" if scope else ""
-                count_sql = f"SELECT count(*) FROM {quote_table(table)}{where}"
-                total = int(
-                    engine.fetch_value(count_sql, dict(scope.params) if scope else None) or 0
-                )
+                relation, where, params = _relation(table, scope)
+                count_sql = f"SELECT count(*) FROM {relation} AS _t WHERE TRUE{where}"
+                total = int(engine.fetch_value(count_sql, params or None) or 0)
             failing = failing / total if total else 0.0
             allowed = check.max_rate
         if failing <= allowed:

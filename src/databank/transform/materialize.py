@@ -204,21 +204,26 @@ class Materializer(UpsertMixin):
             if values is not None
             else temp_condition([column], PARTS, "_t")
         )
+        temp(engine, FRESH, (fresh, read_params))
         if key:
-            rows = self._replace_changed(c, key, fresh, read_params, stored_cond, params)
+            rows = self._replace_changed(c, key, stored_cond, params)
         else:
             if log_removals:
                 removals.record(engine, model.name, c.info.types, stored_cond, params)
             engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
-            # the touched partitions were emptied above: what the INSERT wrote is all they hold
             rows = engine.write(
-                f"INSERT INTO {quote_table(model.name)} ({c.column_list}) {fresh}", read_params
+                f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
+                f"SELECT {c.column_list} FROM {FRESH}"
             )
+        # Either way the touched partitions now hold exactly FRESH's rows: the tests read them
+        # there unless one names a column the model leaves to the table (`updated_at`).
+        tested = {col for check in model.checks for col in check.columns}
+        rows_table = FRESH if tested <= set(c.columns) else None
         checks = run_checks(
             engine,
             model.checks,
             model.name,
-            Scope(target_cond, params, (column,)),
+            Scope(target_cond, params, (column,), rows_table),
             c.info.keys,
         )
         raise_if_blocking(model, checks)
@@ -230,12 +235,10 @@ class Materializer(UpsertMixin):
         self,
         c: Compiled,
         key: tuple[str, ...],
-        fresh: str,
-        read_params: dict[str, Any],
         stored_cond: str,
         params: dict[str, Any],
     ) -> int:
-        """Partition replace that writes only what differs: the rebuilt rows not stored yet are
+        """Partition replace that writes only what differs: the rebuilt rows (in FRESH) not stored yet are
         inserted, the stored rows the rebuild no longer produces (removed, or an old version) are
         logged in the removal log and deleted, and every other row stays as stored.
 
@@ -253,7 +256,6 @@ class Materializer(UpsertMixin):
         """
         engine, model = self.engine, c.model
         table = quote_table(model.name)
-        temp(engine, FRESH, (fresh, read_params))
         keys = ", ".join(quote_ident(k) for k in key)
         if engine.fetch_rows(f"SELECT 1 FROM {FRESH} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"):
             engine.execute(f"DELETE FROM {table} AS _t WHERE {stored_cond}", params)
