@@ -4,10 +4,10 @@
 -- * Tier: the customer's current customer_tier in silver.scout_clean_customers ('unknown' for a
 --   buyer silver has no customer row for). Silver keeps no tier history, so all days use today's
 --   tiers: that is why this model is rebuilt in full (a tier change moves a customer in the past).
--- * Each customer's days (purchases, the next purchase, the start of the activity spell, arrival)
---   come from meta.customer_activity, kept incrementally per customer; this model counts them per
---   day and tier, so its full rebuild reads one row per customer and day and runs no window per
---   customer.
+-- * Each customer's days (purchases, the next purchase, the start of the activity spell, arrival,
+--   whether a purchase continues a spell or ends the activity) come from meta.customer_activity,
+--   kept incrementally per customer; this model counts them per day and tier, so its full
+--   rebuild reads one row per customer and day, runs no window per customer and compares no dates.
 -- * A purchase is a sale (silver amount > 0) of the customer; a purchase day is a day with one.
 -- * total_customers: customers known on that day: registered (registration_date) or, when
 --   earlier or without one, first purchase on or before it.
@@ -45,14 +45,9 @@ WITH daily AS (
     a.day,
     a.customer_tier,
     count(*) FILTER (WHERE a.purchase) AS purchases,
-    count(*) FILTER (WHERE a.purchase AND a.day > a.spell_start) AS continuing,
-    count(*) FILTER (
-      WHERE a.purchase AND (a.next_purchase IS NULL OR a.next_purchase > a.day + 90)
-    ) AS ending,
-    count(*) FILTER (
-      WHERE a.purchase AND (a.next_purchase IS NULL OR a.next_purchase > a.day + 90)
-        AND a.day > a.spell_start
-    ) AS ending_spells,
+    count(*) FILTER (WHERE a.continuing) AS continuing,
+    count(*) FILTER (WHERE a.ending) AS ending,
+    count(*) FILTER (WHERE a.ending AND a.continuing) AS ending_spells,
     count(*) FILTER (WHERE a.known) AS known,
     count(*) FILTER (WHERE a.acquired) AS acquired,
     sum(a.net_cents) AS net_cents
@@ -63,8 +58,7 @@ spell_starts AS (
   -- spells of two or more purchase days, counted on the day they started
   SELECT a.spell_start AS day, a.customer_tier, count(*) AS spells
   FROM meta.customer_activity AS a
-  WHERE a.purchase AND (a.next_purchase IS NULL OR a.next_purchase > a.day + 90)
-    AND a.day > a.spell_start
+  WHERE a.ending AND a.continuing
   GROUP BY a.spell_start, a.customer_tier
 ),
 changes AS (

@@ -20,6 +20,10 @@
 -- * known: the customer became known that day: registered (registration_date) or, when earlier
 --   or without one, first purchase.
 -- * acquired: the customer's first-ever purchase day.
+-- * continuing: a purchase day after the first day of its activity spell (day > spell_start).
+-- * ending: a purchase day after which the customer's activity ends: no purchase follows within
+--   90 days (next_purchase NULL or after day + 90). Stored so that the customer metrics, rebuilt
+--   in full every run, only count rows (comparing the dates there took 0.19 s of 0.30 s at 10 M).
 -- * Incremental by customer: a run re-derives exactly the customers whose silver transactions or
 --   silver customer row changed (a tier change rewrites all of that customer's rows). As in
 --   silver.scout_clean_customers, a transaction re-delivered with another customer re-derives
@@ -30,7 +34,7 @@ MODEL (
   partition_source (silver.scout_clean_transactions.customer_id, silver.scout_clean_customers.customer_id),
   grain (customer_id, day),
   tests (
-    not_null(customer_id, day, customer_tier, net_cents, purchase, known, acquired),
+    not_null(customer_id, day, customer_tier, net_cents, purchase, known, acquired, continuing, ending),
     unique(customer_id, day)
   ),
   description 'Per customer and day: purchases, activity spells and arrival, for the customer metrics'
@@ -96,10 +100,12 @@ people AS (
 rows_by_day AS (
   -- `bought = 1` rather than constants, so the lineage of `purchase` reaches silver's amount
   SELECT s.customer_id, s.day, s.net_cents, s.bought = 1 AS purchase, s.next_day AS next_purchase,
-    s.spell_start
+    s.spell_start, s.day > s.spell_start AS continuing,
+    s.next_day IS NULL OR s.next_day > s.day + 90 AS ending
   FROM spells AS s
   UNION ALL
-  SELECT d.customer_id, d.day, d.net_cents, d.bought = 1, CAST(NULL AS DATE), CAST(NULL AS DATE)
+  SELECT d.customer_id, d.day, d.net_cents, d.bought = 1, CAST(NULL AS DATE), CAST(NULL AS DATE),
+    FALSE, FALSE
   FROM days AS d
   WHERE d.bought = 0
 )
@@ -112,7 +118,9 @@ SELECT
   r.next_purchase,
   r.spell_start,
   coalesce(r.day = p.known_from, FALSE) AS known,
-  coalesce(r.day = p.first_day, FALSE) AS acquired
+  coalesce(r.day = p.first_day, FALSE) AS acquired,
+  r.continuing,
+  r.ending
 FROM rows_by_day AS r
 LEFT JOIN people AS p ON p.customer_id = r.customer_id
 UNION ALL
@@ -125,7 +133,9 @@ SELECT
   CAST(NULL AS DATE) AS next_purchase,
   CAST(NULL AS DATE) AS spell_start,
   TRUE AS known,
-  FALSE AS acquired
+  FALSE AS acquired,
+  FALSE AS continuing,
+  FALSE AS ending
 FROM people AS p
 WHERE p.known_from IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM days AS d WHERE d.customer_id = p.customer_id AND d.day = p.known_from)
