@@ -120,51 +120,50 @@ def run_finished(engine: Engine, report: RunReport) -> None:
     )
 
 
-def load_state(engine: Engine, model: str) -> dict[str, Any] | None:
-    """The model's stored state (fingerprint, last run), or None if it never ran."""
-    rows = engine.fetch_rows(
-        f"SELECT fingerprint, lineage_fingerprint, last_status, last_success_at, last_full_refresh_at "
-        f"FROM {MODEL_STATE} WHERE model = $m",
-        {"m": model},
-    )
-    if not rows:
-        return None
-    keys = (
-        "fingerprint",
-        "lineage_fingerprint",
-        "last_status",
-        "last_success_at",
-        "last_full_refresh_at",
-    )
-    return dict(zip(keys, rows[0], strict=True))
+_STATE_KEYS = (
+    "fingerprint",
+    "lineage_fingerprint",
+    "last_status",
+    "last_success_at",
+    "last_full_refresh_at",
+)
+
+
+def load_states(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Every model's stored state (fingerprint, last run), by model; a model that never ran has
+    none. One query for a run instead of one per model."""
+    rows = engine.fetch_rows(f"SELECT model, {', '.join(_STATE_KEYS)} FROM {MODEL_STATE}")
+    return {r[0]: dict(zip(_STATE_KEYS, r[1:], strict=True)) for r in rows}
 
 
 def save_state(engine: Engine, run_id: str, model: Model, result: ModelResult) -> None:
     """Remember how the model's last run went (and, on success, what it was built from)."""
-    now = engine.now_sql
-    exists = engine.fetch_value(
-        f"SELECT count(*) FROM {MODEL_STATE} WHERE model = $m", {"m": model.name}
-    )
-    if not exists:
-        engine.execute(f"INSERT INTO {MODEL_STATE} (model) VALUES ($m)", {"m": model.name})
     success = result.status == SUCCESS and result.mode != "up_to_date"
-    engine.execute(
+    params = {
+        "m": model.name,
+        "run": run_id,
+        "status": result.status,
+        "mode": result.mode,
+        "rows": result.rows,
+        "ok": success,
+        "fp": model.fingerprint,
+        "full": success and result.mode == "full_refresh",
+    }
+    if not _update_state(engine, params):
+        engine.execute(f"INSERT INTO {MODEL_STATE} (model) VALUES ($m)", {"m": model.name})
+        _update_state(engine, params)
+
+
+def _update_state(engine: Engine, params: dict[str, Any]) -> int:
+    now = engine.now_sql
+    return engine.write(
         f"UPDATE {MODEL_STATE} SET last_run_id = $run, last_status = $status, last_mode = $mode, "
         f"last_rows = $rows, updated_at = {now}, "
         f"fingerprint = CASE WHEN $ok THEN $fp ELSE fingerprint END, "
         f"last_success_at = CASE WHEN $ok THEN {now} ELSE last_success_at END, "
         f"last_full_refresh_at = CASE WHEN $full THEN {now} ELSE last_full_refresh_at END "
         "WHERE model = $m",
-        {
-            "m": model.name,
-            "run": run_id,
-            "status": result.status,
-            "mode": result.mode,
-            "rows": result.rows,
-            "ok": success,
-            "fp": model.fingerprint,
-            "full": success and result.mode == "full_refresh",
-        },
+        params,
     )
 
 

@@ -18,6 +18,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Progress = Callable[[str, str, ModelResult | None], None]  # (event, model, result)
 _WATERMARK_DEFAULTS = ("ingested_at", "updated_at")
+
+
+@dataclass
+class _RunState:
+    """What a run reads once: stored watermarks, covered history and model states (loaded at its
+    start: each model reads and writes only its own), and the newest value of each upstream."""
+
+    stored: dict[str, dict[str, tuple[str, datetime | None]]]
+    covered: dict[str, dict[str, datetime | None]]
+    states: dict[str, dict[str, Any]]
+    newest: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def wrote(self, table: str) -> None:
+        """`table` changed during the run: read its newest values again."""
+        for key in [k for k in self.newest if k[0] == table]:
+            del self.newest[key]
 
 
 _locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -106,6 +123,7 @@ class Runner:
             self._compiled: dict[str, Compiled] = {}
             self._columns: dict[str, set[str]] = {}
             self._logged: frozenset[str] | None = None
+            self._seen = _RunState({}, {}, {})
 
     # -- the graph --------------------------------------------------------------------------------
     def plan(self, models: Iterable[str] | None = None, layer: str | None = None) -> list[str]:
@@ -146,6 +164,11 @@ class Runner:
         with self._lock:
             order = self.plan(models, layer)
             self._removal_logs()
+            self._seen = _RunState(
+                watermarks.load_all(self.engine),
+                watermarks.history_high_all(self.engine),
+                runlog.load_states(self.engine),
+            )
             report = RunReport(str(uuid.uuid4()), datetime.now(UTC), full_refresh, trigger)
             runlog.run_started(self.engine, report, order)
             blocked: set[str] = set()
@@ -197,6 +220,8 @@ class Runner:
             log.warning("model %s failed: %s", model.name, result.error)
             log.debug("model %s failed", model.name, exc_info=True)
         result.seconds = time.perf_counter() - started
+        if result.mode not in ("up_to_date", None):
+            self._seen.wrote(model.name)
         self._after(run_id, model, result)
         self._emit("complete" if result.status != FAILED else "fail", model, ol_run, run_id, result)
         return result
@@ -209,7 +234,7 @@ class Runner:
         result.intervals = intervals
         for gap in result.gaps:
             log.warning("%s", gap)
-        state = runlog.load_state(engine, model.name)
+        state = self._seen.states.get(model.name)
         reason = self._rebuild_reason(model, state, full_refresh)
         materializer = Materializer(engine, self.compiler, run_id)
         if reason:
@@ -293,18 +318,14 @@ class Runner:
 
     def _intervals(self, model: Model) -> tuple[list[Interval], list[Gap]]:
         """Per upstream with an ingestion-time column: (stored watermark, newest value]."""
-        stored = watermarks.load(self.engine, model.name)
-        covered = watermarks.history_high(self.engine, model.name)
+        stored = self._seen.stored.get(model.name, {})
+        covered = self._seen.covered.get(model.name, {})
         intervals, gaps = [], []
         for table in model.depends_on:
             column = self._watermark_column(model, table)
             if column is None:
                 continue
-            high = watermarks.newest(self.engine, table, column)
-            if column == removals.STAMP and table in self._removal_logs():
-                removed = removals.newest(self.engine, table)
-                if removed is not None and (high is None or removed > high):
-                    high = removed  # a run that only removed rows is still a change
+            high = self._newest(table, column)
             previous = stored.get(table)
             low = previous[1] if previous and previous[0] == column else None
             reached = covered.get(table)
@@ -315,6 +336,20 @@ class Runner:
                 low -= self.watermark_overlap
             intervals.append(Interval(table, column, low, high))
         return intervals, gaps
+
+    def _newest(self, table: str, column: str) -> Any:
+        """The newest `column` value of `table` (with its removal log's newest stamp), read once
+        per run and again after a model of this run wrote the table: every model of a run then
+        reads the same cut of a source that keeps receiving rows."""
+        key = (table, column)
+        if key not in self._seen.newest:
+            high = watermarks.newest(self.engine, table, column)
+            if column == removals.STAMP and table in self._removal_logs():
+                removed = removals.newest(self.engine, table)
+                if removed is not None and (high is None or removed > high):
+                    high = removed  # a run that only removed rows is still a change
+            self._seen.newest[key] = high
+        return self._seen.newest[key]
 
     def _watermark_column(self, model: Model, table: str) -> str | None:
         if table in model.watermarks:
@@ -375,11 +410,12 @@ class Runner:
             )
             if bronze:
                 sync_source_edges(self.engine, bronze)
+        states = runlog.load_states(self.engine)
         for result in report.models:
             if result.status != SUCCESS:
                 continue
             model = self.models[result.model]
-            state = runlog.load_state(self.engine, model.name) or {}
+            state = states.get(model.name, {})
             if state.get("lineage_fingerprint") != model.fingerprint:
                 sync_model_lineage(self.engine, model, self.models)
                 runlog.save_lineage_fingerprint(self.engine, model.name, model.fingerprint)
