@@ -128,6 +128,7 @@ def test_model_layers_keep_their_keys_where_the_engine_does(engine: Engine) -> N
         "silver.scout_clean_transactions",
         "meta.customer_id_map",  # written by a model too
         "meta.customer_activity",  # created by migration 0013 for a model
+        "meta.campaign_touches",  # created by migration 0015 for a model
     )
     keys = {t: engine.unique_keys(t) for t in tables}
     # meta tables no model writes keep their keys everywhere
@@ -140,6 +141,7 @@ def test_model_layers_keep_their_keys_where_the_engine_does(engine: Engine) -> N
         "silver.scout_clean_transactions": (("id",), ("transaction_id",)),
         "meta.customer_id_map": (("source_customer_id", "customer_id"),),
         "meta.customer_activity": (("customer_id", "day"),),
+        "meta.campaign_touches": (("interaction_id",),),
     }
     insert = (
         "INSERT INTO gold.scout_kpi_revenue_daily (date, region, channel, total_revenue) "

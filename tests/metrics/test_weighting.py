@@ -125,11 +125,14 @@ CASES: dict[str, Callable[[], Decimal | None]] = {
 
 @pytest.fixture(scope="module")
 def gold_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A models folder with the package's gold models only (silver rows are written by hand)."""
+    """A models folder with the package's gold models and the campaign touches they read from
+    bronze (silver rows are written by hand)."""
     root = tmp_path_factory.mktemp("weighting_models")
     (root / "gold").mkdir()
     for path in sorted((default_models_dir() / "gold").glob("*.sql")):
         shutil.copy(path, root / "gold" / path.name)
+    (root / "meta").mkdir()
+    shutil.copy(default_models_dir() / "meta" / "campaign_touches.sql", root / "meta")
     return root
 
 
@@ -206,7 +209,8 @@ def campaigns_built(engine: Engine, gold_only: Path, tmp_path: Path) -> KpiServi
     world.bronze("interactions", TOUCHES)
     world.transactions(SALES)
     runner = Runner(engine, gold_only, sync_lineage=False)
-    assert runner.run(["gold.scout_kpi_campaign_attribution"]).status == "success"
+    touches = "meta.campaign_touches"
+    assert runner.run([touches, "gold.scout_kpi_campaign_attribution"]).status == "success"
     return KpiService(engine, today=lambda: TODAY)
 
 

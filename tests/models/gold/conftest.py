@@ -66,12 +66,16 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def gold_models(tmp_path: Path) -> Path:
-    """A models folder holding the package's gold models and the meta model built from silver
-    for them (customer activity); silver rows are written by hand."""
+    """A models folder holding the package's gold models and the meta models they read (customer
+    activity from silver, campaign touches from bronze); silver rows are written by hand."""
     root = tmp_path / "models"
-    for layer, pattern in (("gold", "*.sql"), ("meta", "customer_activity.sql")):
+    for layer, pattern in (
+        ("gold", "*.sql"),
+        ("meta", "customer_activity.sql"),
+        ("meta", "campaign_touches.sql"),
+    ):
         target = root / layer
-        target.mkdir(parents=True)
+        target.mkdir(parents=True, exist_ok=True)
         for path in sorted((default_models_dir() / layer).glob(pattern)):
             shutil.copy(path, target / path.name)
     return root

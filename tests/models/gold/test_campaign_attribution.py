@@ -17,6 +17,7 @@ from models.gold.records import refund, sale, touch
 from models.gold.world import World
 
 TABLE = "gold.scout_kpi_campaign_attribution"
+TOUCHPOINTS = "meta.campaign_touches"  # the typed touches it reads (migration 0015)
 D3 = date(2025, 3, 3)
 CAMPAIGNS = [
     {"campaign_id": "K1", "start_date": date(2025, 3, 1), "end_date": date(2025, 3, 10),
@@ -57,7 +58,7 @@ def _build(world: World) -> None:
 def test_attribution_matches_python(engine: Engine, world: World, runner: Runner) -> None:
     """Every row of every model equals the independent computation."""
     _build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([TOUCHPOINTS, TABLE]).status == "success"
     want = expected.attribution(SALES, TOUCHES + REDELIVERED, CAMPAIGNS, CUSTOMER_MAP)
     got = assert_rows(engine, TABLE, want)
     s1 = {
@@ -102,7 +103,7 @@ def test_spend_is_on_every_covered_day_of_the_run_once_per_model(
     3/5, 3/6, 3/8), touched on that channel or not; K2 (no end date) and 3/15 (after the run)
     have none."""
     _build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([TOUCHPOINTS, TABLE]).status == "success"
     rows = engine.fetch_rows(
         f"SELECT attribution_model, campaign_id, date, channel, spend FROM {TABLE} WHERE spend > 0"
     )
@@ -135,7 +136,7 @@ def test_leftover_cents_go_to_the_first_days(engine: Engine, world: World, runne
     ]
     world.campaigns([campaign])
     world.bronze("interactions", touches)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([TOUCHPOINTS, TABLE]).status == "success"
     got = assert_rows(engine, TABLE, expected.attribution([], touches, [campaign], {}))
     for model in expected.MODELS:
         spends = [v["spend"] for k, v in got.items() if k[3] == model and v["spend"]]
@@ -161,7 +162,7 @@ def test_each_models_weights_sum_to_one_per_purchase(
 ) -> None:
     """Per model and per conversion (one per day here), the attributed revenue is the sale's."""
     _build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([TOUCHPOINTS, TABLE]).status == "success"
     rows = engine.fetch_rows(f"SELECT date, attribution_model, revenue_attributed FROM {TABLE}")
     total: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
     for day, model, revenue in rows:
@@ -182,10 +183,10 @@ def test_a_late_touch_updates_the_sales_it_reaches(
 ) -> None:
     """A touch arriving late changes its own day (exposure) and the day of the sale it reaches."""
     _build(world)
-    assert runner.run([TABLE]).status == "success"
+    assert runner.run([TOUCHPOINTS, TABLE]).status == "success"
     late = [touch("I7", "C2", "K2", "2025-03-04T09:00:00Z", "email_click", "email")]
     world.bronze("interactions", late)
-    result = runner.run([TABLE]).models[0]
+    result = runner.run([TOUCHPOINTS, TABLE]).result(TABLE)
     assert result.partition_values == [date(2025, 3, 4), date(2025, 3, 5)]
     want = expected.attribution(SALES, TOUCHES + REDELIVERED + late, CAMPAIGNS, CUSTOMER_MAP)
     got = assert_rows(engine, TABLE, want)
@@ -217,3 +218,20 @@ def test_the_primary_key_holds_every_model(engine: Engine) -> None:
         "WHERE schema_version = '0007' AND table_name = 'scout_kpi_campaign_attribution'"
     )
     assert rows == [("alter_primary_key", True)]
+
+
+def test_a_touch_that_moves_away_leaves_the_days_it_reached(
+    engine: Engine, world: World, runner: Runner
+) -> None:
+    """I3 is re-delivered six weeks earlier: its old day and the sale it converted (S1, 03-15)
+    are rebuilt through meta.campaign_touches' removal log, not only its new day."""
+    _build(world)
+    assert runner.run([TOUCHPOINTS, TABLE]).status == "success"
+    moved = [touch("I3", "C1", "K1", "2025-02-01T08:00:00Z", "ad_click", "bing_ads")]
+    world.bronze("interactions", moved)
+    report = runner.run([TOUCHPOINTS, TABLE])
+    assert report.status == "success"
+    assert report.result(TABLE).partition_values == [date(2025, 2, 1), date(2025, 3, 15)]
+    want = expected.attribution(SALES, TOUCHES + REDELIVERED + moved, CAMPAIGNS, CUSTOMER_MAP)
+    got = assert_rows(engine, TABLE, want)
+    assert (date(2025, 3, 15), "K1", "bing_ads", "last_touch") not in got

@@ -3,7 +3,8 @@
 -- Definitions (also in docs/definitions.md, "Gold"):
 --
 -- * A touchpoint is a passed bronze interaction of type ad_impression, ad_click, email_open or
---   email_click with a campaign_id and a customer_id (latest delivery of each interaction_id wins).
+--   email_click with a campaign_id and a customer_id (latest delivery of each interaction_id wins),
+--   kept typed in meta.campaign_touches.
 --   Its customer is the person meta.customer_id_map maps the source's id to (else the id itself);
 --   its channel is the interaction's channel ('unknown' when absent); its day is its UTC date.
 -- * A conversion is a sale (silver amount > 0) of a customer with at least one touchpoint in the
@@ -37,8 +38,10 @@
 -- touchpoint, of any campaign), once per model; the primary key includes attribution_model
 -- (migration 0007).
 --
--- Incremental by date: a new sale updates its day; a new touch updates its own day and the days
--- of the sales it now reaches (found through the SQL), so no lookback is needed. A changed
+-- Incremental by date: a new sale updates its day; a new or changed touch updates its own day and
+-- the days of the sales it now reaches, and a touch that moved or vanished the days it reached
+-- before (found through the SQL over meta.campaign_touches' new rows and removal log), so no
+-- lookback is needed. A changed
 -- campaign (spend) rebuilds every day of the table.
 MODEL (
   kind incremental,
@@ -56,29 +59,17 @@ MODEL (
 );
 
 WITH touches AS (
+  -- the touchpoints, typed and one per interaction in meta.campaign_touches; the person now
   SELECT
-    v.interaction_id,
-    coalesce(m.customer_id, v.source_customer_id) AS customer_id,
-    v.campaign_id,
-    v.channel,
-    v.touch_type,
-    v.occurred_at,
-    CAST(v.occurred_at AS DATE) AS touch_date
-  FROM (
-    SELECT
-      i.record_key AS interaction_id,
-      i.interaction_type AS touch_type,
-      i.interaction_data ->> 'customer_id' AS source_customer_id,
-      i.interaction_data ->> 'campaign_id' AS campaign_id,
-      coalesce(i.interaction_data ->> 'channel', 'unknown') AS channel,
-      CAST(CAST(i.interaction_data ->> 'occurred_at' AS TIMESTAMPTZ) AS TIMESTAMP) AS occurred_at,
-      row_number() OVER (PARTITION BY i.record_key ORDER BY i.ingested_at DESC, i.id DESC) AS version
-    FROM bronze.ces_raw_interactions AS i
-    WHERE i.validation_status = 'passed'
-      AND i.interaction_type IN ('ad_impression', 'ad_click', 'email_open', 'email_click')
-  ) AS v
-  LEFT JOIN meta.customer_id_map AS m ON m.source_customer_id = v.source_customer_id AND m.is_current
-  WHERE v.version = 1 AND v.campaign_id IS NOT NULL AND v.source_customer_id IS NOT NULL
+    t.interaction_id,
+    coalesce(m.customer_id, t.source_customer_id) AS customer_id,
+    t.campaign_id,
+    t.channel,
+    t.touch_type,
+    t.occurred_at,
+    t.touch_date
+  FROM meta.campaign_touches AS t
+  LEFT JOIN meta.customer_id_map AS m ON m.source_customer_id = t.source_customer_id AND m.is_current
 ),
 paths AS (
   SELECT
