@@ -155,6 +155,13 @@ def validate(model: Model, where: str) -> None:
         raise ModelDefinitionError(f"{where}: kind incremental needs partition_by <column>")
     if model.kind is Kind.MERGE and not model.unique_key:
         raise ModelDefinitionError(f"{where}: kind merge needs unique_key (<column>, ...)")
+    if model.kind is Kind.SUMMARY and not model.grain:
+        raise ModelDefinitionError(f"{where}: kind summary needs grain (<group key>, ...)")
+    if model.kind is Kind.SUMMARY and (model.partition_by or model.unique_key or model.lookups):
+        raise ModelDefinitionError(
+            f"{where}: kind summary takes no partition_by, unique_key or lookup",
+            "its groups are its grain, and it reads one table",
+        )
     if model.lookback and model.kind is not Kind.INCREMENTAL:
         raise ModelDefinitionError(f"{where}: lookback applies to kind incremental only")
     if model.lookback < 0:
@@ -205,6 +212,10 @@ def _with_sql(model: Model, body: str, where: str) -> Model:
             raise ModelDefinitionError(
                 f"{where}: {key} names table(s) the SELECT does not read: {', '.join(unknown)}"
             )
+    if model.kind is Kind.SUMMARY:
+        from databank.transform.summary import summary_shape
+
+        summary_shape(statements[0], model, where)  # refused at load, not at its first run
     return replace(model, sql=sql, depends_on=depends)
 
 

@@ -29,6 +29,7 @@ from databank.transform.compiler import (
 from databank.transform.errors import ModelDefinitionError
 from databank.transform.model import Model, Severity
 from databank.transform.sqlmodel import narrow, placeholder
+from databank.transform.summary import SummaryMixin
 from databank.transform.upsert import UpsertMixin
 from databank.transform.watermarks import Interval, save
 from databank.transform.writes import (
@@ -68,7 +69,7 @@ def _same_value(column: str, kind: str) -> str:
     return f"{left} IS NOT DISTINCT FROM {right}"
 
 
-class Materializer(UpsertMixin):
+class Materializer(UpsertMixin, SummaryMixin):
     """Writes one model's rows for one run."""
 
     def __init__(self, engine: Engine, compiler: Compiler, run_id: str) -> None:

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     FULL = "full"  # rebuild beside the live table, swap in atomically
     INCREMENTAL = "incremental"  # replace the partitions touched by new upstream rows
     MERGE = "merge"  # upsert the rows of the keys touched by new upstream rows
+    SUMMARY = "summary"  # add new upstream rows' sums and counts, subtract removed ones'
 
 
 class Severity(StrEnum):

@@ -56,7 +56,7 @@ def python_model(
             model_kind = Kind(kind)
         except ValueError:
             raise ModelDefinitionError(f"{where}: unknown kind {kind!r}") from None
-        if model_kind is Kind.INCREMENTAL:
+        if model_kind in (Kind.INCREMENTAL, Kind.SUMMARY):
             raise ModelDefinitionError(
                 f"{where}: Python models are kind full or merge",
                 "partition replace needs the model's SQL to know which rows feed a partition",

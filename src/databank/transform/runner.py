@@ -28,12 +28,13 @@ from databank.errors import DatabankError
 from databank.transform import removals, runlog, watermarks
 from databank.transform.compiler import Compiled, Compiler
 from databank.transform.dag import Dag
-from databank.transform.errors import ChecksFailedError
+from databank.transform.errors import ChecksFailedError, ModelDefinitionError
 from databank.transform.loader import default_models_dir, load_models
 from databank.transform.materialize import Materializer
 from databank.transform.model import Kind, Model
 from databank.transform.pyrun import run_python
 from databank.transform.report import FAILED, SKIPPED, SUCCESS, ModelResult, RunReport
+from databank.transform.summary import SummaryShape, full_sql, summary_shape
 from databank.transform.watermarks import Gap, Interval
 from databank.transform.writes import Outcome, drop_leftovers
 
@@ -244,6 +245,10 @@ class Runner:
             return run_python(engine, self.compiler, materializer, model, intervals, bool(reason))
         compiled = self._compile(model)
         if reason:
+            if model.kind is Kind.SUMMARY:
+                return materializer.full(
+                    compiled, intervals, full_sql(compiled, self._shape(compiled))
+                )
             return materializer.full(compiled, intervals)
         changed = [
             i
@@ -259,6 +264,16 @@ class Runner:
             return materializer.full(compiled, intervals)
         if not changed:
             return Outcome("up_to_date")
+        if model.kind is Kind.SUMMARY:
+            logged = self._removal_logs()
+            return materializer.summary(
+                compiled,
+                self._shape(compiled),
+                intervals,
+                changed,
+                log_removals=model.name in logged,
+                removal_logs=[i.source_table for i in changed if self._reads_log(i, logged)],
+            )
         if model.kind is Kind.INCREMENTAL:
             logged = self._removal_logs()
             return materializer.incremental(
@@ -286,7 +301,7 @@ class Runner:
             self._logged = frozenset(
                 name
                 for name, model in self.models.items()
-                if model.kind is Kind.INCREMENTAL
+                if model.kind in (Kind.INCREMENTAL, Kind.SUMMARY)
                 and not model.is_python
                 and self._feeds_incremental(model)
                 and removals.ensure(self.engine, name)
@@ -360,6 +375,12 @@ class Runner:
         if table not in self._columns:
             self._columns[table] = set(self.engine.column_types(table))
         return self._columns[table]
+
+    def _shape(self, compiled: Compiled) -> SummaryShape:
+        """A summary model's shape (its SQL was checked at load)."""
+        if compiled.tree is None:
+            raise ModelDefinitionError(f"{compiled.model.name}: a summary needs its SQL")
+        return summary_shape(compiled.tree, compiled.model, compiled.model.name)
 
     def _compile(self, model: Model) -> Compiled:
         compiled = self._compiled.get(model.name)

@@ -10,20 +10,21 @@
 -- * No clear-text PII: email, first_name, last_name and phone hold the BronzeWriter's tokens
 --   (`pii_…`) or NULL, and address.street is a token too.
 -- * lifetime_value: the sum of the person's silver transaction amounts in EUR, refunds (negative)
---   included, so net of refunds; 0 without transactions.
+--   included, so net of refunds; 0 without transactions. Read per channel from
+--   meta.customer_channels, which keeps those sums as transactions arrive or change.
 -- * customer_tier by lifetime_value (EUR): platinum >= 5000, gold >= 1000, silver >= 250,
 --   else bronze (negative and 0 included).
 -- * preferred_channel: the channel of most of the person's sales (amount > 0), ties broken by
 --   channel name (alphabetical); without sales, the channel the customer record declares.
 -- * churn_risk_score is left NULL here: churn risk is predicted by platinum's churn model.
 -- * Incremental by person (partition = customer_id): a run re-derives exactly the people whose
---   id-map rows (a new or changed record, an e-mail that moved away) or transactions changed; a
---   person left without records is removed. A transaction re-delivered with another customer
---   re-derives both people: silver's removal log hands on its old version (docs/models.md).
+--   id-map rows (a new or changed record, an e-mail that moved away) or per-channel sums
+--   (meta.customer_channels) changed; a person left without records is removed. A transaction
+--   re-delivered with another customer changes both people's sums, so both are re-derived.
 MODEL (
   kind incremental,
   partition_by customer_id,
-  partition_source (meta.customer_id_map.customer_id, silver.scout_clean_transactions.customer_id),
+  partition_source (meta.customer_id_map.customer_id, meta.customer_channels.customer_id),
   grain (customer_id),
   tests (
     not_null(customer_id, email, registration_date, customer_tier, lifetime_value, source_bronze_id),
@@ -83,14 +84,9 @@ people AS (
   FROM records AS r
 ),
 per_channel AS (
-  -- one pass over the person's transactions serves both the spend and the preferred channel
-  SELECT
-    t.customer_id,
-    t.channel,
-    sum(t.amount) AS amount,
-    count(*) FILTER (WHERE t.amount > 0) AS sales
-  FROM silver.scout_clean_transactions AS t
-  GROUP BY t.customer_id, t.channel
+  -- the person's transactions per channel, kept as sums by meta.customer_channels
+  SELECT c.customer_id, c.channel, c.amount, c.sales
+  FROM meta.customer_channels AS c
 ),
 spend AS (
   SELECT c.customer_id, sum(c.amount) AS lifetime_value
