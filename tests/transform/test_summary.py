@@ -139,6 +139,18 @@ def test_a_summary_is_idempotent_over_a_lookback(
             "FROM silver.scout_clean_transactions AS t GROUP BY 1, 2, 3 HAVING count(*) > 1",
             "HAVING",
         ),
+        (
+            "SELECT t.transaction_date AS date, t.region, t.channel, count(*) AS total_transactions "
+            "FROM silver.scout_clean_transactions AS t WHERE t.transaction_date > current_date - 30 "
+            "GROUP BY 1, 2, 3",
+            "the current date",
+        ),
+        (
+            "SELECT t.transaction_date AS date, t.region, t.channel, count(*) AS total_transactions "
+            "FROM silver.scout_clean_transactions AS t WHERE t.product_id IN "
+            "(SELECT p.product_id FROM silver.scout_clean_products AS p) GROUP BY 1, 2, 3",
+            "subquery",
+        ),
     ],
 )
 def test_shapes_that_do_not_add_up_are_refused_at_load(

@@ -47,6 +47,10 @@ _FORBIDDEN = (
     (exp.Window, "a window function"),
     (exp.Subquery, "a subquery"),
     (exp.Union, "a UNION"),
+    # what a row contributes must depend on the row alone, not on when the run happens
+    (exp.CurrentDate, "the current date"),
+    (exp.CurrentTimestamp, "the current time"),
+    (exp.CurrentTime, "the current time"),
 )
 
 
@@ -79,6 +83,8 @@ def summary_shape(query: exp.Expr, model: Model, where: str) -> SummaryShape:
     for node, what in _FORBIDDEN:
         if query.find(node):
             raise refuse(f"it has {what}")
+    if any(inner is not query for inner in query.find_all(exp.Select)):
+        raise refuse("it has a subquery")
     for clause in ("having", "qualify", "order", "limit", "distinct"):
         if query.args.get(clause):
             raise refuse(f"it has {clause.upper()}")
