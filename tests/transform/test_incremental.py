@@ -13,7 +13,16 @@ from databank.engines.base import quote_table
 from databank.transform import removals
 from databank.transform.materialize import _same_value
 from databank.transform.runner import Runner
-from transform.toy import GOLD, PRODUCTS, SILVER, Bronze, snapshot, write_model
+from transform.toy import (
+    GOLD,
+    PRODUCTS,
+    SILVER,
+    Bronze,
+    assert_full_refresh_keeps,
+    snapshot,
+    with_lookback,
+    write_model,
+)
 
 TABLES = (SILVER, GOLD, PRODUCTS)
 
@@ -170,12 +179,7 @@ def test_a_late_record_changes_exactly_its_partition(
 def test_lookback_replaces_the_partitions_before(
     engine: Engine, models_dir: Path, bronze: Bronze
 ) -> None:
-    path = models_dir / "silver" / "scout_clean_transactions.sql"
-    path.write_text(
-        path.read_text().replace(
-            "partition_by transaction_date,", "partition_by transaction_date,\n  lookback 2,"
-        )
-    )
+    with_lookback(models_dir, 2)
     runner = Runner(engine, models_dir)
     for day in range(1, 8):
         bronze.add(f"t{day}", f"2025-01-0{day}", "1.00")
@@ -397,9 +401,7 @@ def test_a_day_that_loses_its_last_row_is_rebuilt_downstream(
     assert (date(2025, 1, 1), "north", "online") not in _gold(engine)
     # both readers of silver have read the removal: it is forgotten
     assert engine.count_rows(removals.log_name(SILVER)) == 0
-    incremental = snapshot(engine, GOLD)
-    assert runner.run(full_refresh=True).status == "success"
-    assert snapshot(engine, GOLD) == incremental
+    assert_full_refresh_keeps(engine, runner, GOLD)
 
 
 def test_a_row_that_moves_away_is_rebuilt_where_it_was(
@@ -417,9 +419,7 @@ def test_a_row_that_moves_away_is_rebuilt_where_it_was(
     assert report.result(SILVER).rows == 1  # the new version; b stays as stored
     assert sorted(report.result(GOLD).partition_values) == ["north", "south"]
     assert _gold(engine) == {(date(2025, 1, 1), "south", "online"): (Decimal("3.00"), 2)}
-    incremental = snapshot(engine, GOLD)
-    assert runner.run(full_refresh=True).status == "success"
-    assert snapshot(engine, GOLD) == incremental
+    assert_full_refresh_keeps(engine, runner, GOLD)
 
 
 def test_a_run_that_only_removes_rows_reaches_downstream(

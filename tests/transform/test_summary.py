@@ -14,7 +14,15 @@ from databank.engines import Engine
 from databank.engines.base import quote_table
 from databank.transform.errors import ModelDefinitionError
 from databank.transform.runner import Runner
-from transform.toy import GOLD, Bronze, snapshot, write_model
+from transform.toy import (
+    GOLD,
+    SILVER,
+    Bronze,
+    assert_full_refresh_keeps,
+    snapshot,
+    with_lookback,
+    write_model,
+)
 
 HEADER = """MODEL (
   kind summary,
@@ -46,12 +54,6 @@ def _gold(engine: Engine) -> dict[tuple[date, str, str], tuple[Decimal, int]]:
     return {(r[0], r[1], r[2]): (Decimal(r[3]), int(r[4])) for r in rows}
 
 
-def _equals_full_refresh(engine: Engine, runner: Runner) -> None:
-    incremental = snapshot(engine, GOLD)
-    assert runner.run([GOLD], full_refresh=True).status == "success"
-    assert snapshot(engine, GOLD) == incremental
-
-
 def test_a_summary_adds_and_subtracts_what_changed(
     engine: Engine, summary_runner: Runner, bronze: Bronze
 ) -> None:
@@ -78,19 +80,14 @@ def test_a_summary_adds_and_subtracts_what_changed(
         (d2, "north", "online"): (Decimal("0"), 1),  # a sum over no values is 0
     }  # south emptied: deleted
     assert {m.mode for m in runner.run().models} == {"up_to_date"}
-    _equals_full_refresh(engine, runner)
+    assert_full_refresh_keeps(engine, runner, GOLD)
 
 
 def test_a_summary_is_idempotent_over_a_lookback(
     engine: Engine, models_dir: Path, bronze: Bronze
 ) -> None:
     """Silver rebuilds the day before too (lookback): rows it reproduces add nothing twice."""
-    path = models_dir / "silver" / "scout_clean_transactions.sql"
-    path.write_text(
-        path.read_text().replace(
-            "partition_by transaction_date,", "partition_by transaction_date,\n  lookback 2,"
-        )
-    )
+    with_lookback(models_dir, 2)
     (models_dir / "gold" / "scout_kpi_product_performance.sql").unlink()
     write_model(models_dir, GOLD, REVENUE)
     runner = Runner(engine, models_dir)
@@ -101,7 +98,7 @@ def test_a_summary_is_idempotent_over_a_lookback(
         bronze.add(f"late{wave}", "2025-01-04", "2.00")
         assert runner.run().status == "success"
     assert _gold(engine)[(date(2025, 1, 4), "north", "online")] == (Decimal("7.00"), 4)
-    _equals_full_refresh(engine, runner)
+    assert_full_refresh_keeps(engine, runner, GOLD)
 
 
 @pytest.mark.parametrize(
@@ -179,3 +176,61 @@ def test_a_summary_out_of_step_with_its_upstream_fails_and_says_how_to_mend(
     assert snapshot(engine, GOLD) == before
     assert runner.run([GOLD], full_refresh=True).status == "success"
     assert _gold(engine) == {(date(2025, 1, 1), "north", "online"): (Decimal("3.00"), 2)}
+
+
+def test_a_summary_counts_rows_its_upstream_wrote_and_removed_between_its_runs_once(
+    engine: Engine, summary_runner: Runner, bronze: Bronze
+) -> None:
+    """Silver runs twice before the summary does: a version written and replaced in between
+    was never added, so it is not subtracted either; the old one is."""
+    runner = summary_runner
+    bronze.add("a", "2025-01-01", "1.00")
+    assert runner.run().status == "success"
+    bronze.add("a", "2025-01-01", "2.00")  # version 2, replacing 1
+    assert runner.run([SILVER]).status == "success"
+    bronze.add("a", "2025-01-01", "4.00")  # version 3, replacing 2 before gold saw it
+    bronze.add("b", "2025-01-01", "8.00")
+    assert runner.run([SILVER]).status == "success"
+    assert runner.run().status == "success"
+    assert _gold(engine) == {(date(2025, 1, 1), "north", "online"): (Decimal("12.00"), 2)}
+    assert_full_refresh_keeps(engine, runner, GOLD)
+
+
+def test_a_summary_starts_over_when_its_upstream_is_rebuilt_in_full(
+    engine: Engine, summary_runner: Runner, bronze: Bronze
+) -> None:
+    """A full refresh restamps every upstream row and logs nothing: adding them again would
+    count them twice, so the summary is rebuilt too."""
+    runner = summary_runner
+    bronze.add("a", "2025-01-01", "1.00")
+    bronze.add("b", "2025-01-02", "2.00")
+    assert runner.run().status == "success"
+    assert runner.run([SILVER], full_refresh=True).status == "success"
+    result = runner.run().result(GOLD)
+    assert result.mode == "full_refresh"
+    assert result.reason == f"its upstream {SILVER} was rebuilt in full"
+    assert sum(n for _, n in _gold(engine).values()) == 2
+
+
+def test_a_summary_of_a_table_that_rewrites_rows_in_place_is_refused(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """Sums can only subtract what a removal log keeps: a bronze table (or a full or merge
+    model) gives no old values, so the run fails with the reason once it is incremental."""
+    (models_dir / "gold" / "scout_kpi_product_performance.sql").unlink()
+    write_model(
+        models_dir,
+        GOLD,
+        HEADER
+        + """SELECT b.partition_key AS date, b.source_system AS region, b.schema_version AS channel,
+  count(*) AS total_transactions
+FROM bronze.scout_raw_transactions AS b
+GROUP BY b.partition_key, b.source_system, b.schema_version""",
+    )
+    runner = Runner(engine, models_dir)
+    bronze.add("a", "2025-01-01", "1.00")
+    assert runner.run().status == "success"  # the first build is a full one
+    bronze.add("b", "2025-01-01", "1.00")
+    result = runner.run().result(GOLD)
+    assert result.status == "failed"
+    assert "logs the rows it removes" in (result.error or "")

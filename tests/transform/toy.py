@@ -55,6 +55,23 @@ def write_model(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+def with_lookback(models_dir: Path, days: int) -> None:
+    """Give the toy silver model in `models_dir` a lookback of `days` partitions."""
+    path = models_dir / "silver" / "scout_clean_transactions.sql"
+    path.write_text(
+        path.read_text().replace(
+            "partition_by transaction_date,", f"partition_by transaction_date,\n  lookback {days},"
+        )
+    )
+
+
+def assert_full_refresh_keeps(engine: Engine, runner: Runner, table: str) -> None:
+    """`table` as incremental runs left it equals what a full refresh of every model builds."""
+    incremental = snapshot(engine, table)
+    assert runner.run(full_refresh=True).status == "success"
+    assert snapshot(engine, table) == incremental
+
+
 class Bronze:
     """Writes toy transaction records the way bronze holds them (JSON payload + envelope)."""
 

@@ -17,7 +17,7 @@ from functools import cache
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.migrations import versions
 from databank.migrations.model import Change
-from databank.schema.model import Column, ColumnType, Schema, load_schema
+from databank.schema.model import Column, ColumnType, Schema, Table, load_schema
 
 
 def column(name: str, type_: str) -> Column:
@@ -55,6 +55,31 @@ def add_columns(
                 )
             )
     return changes
+
+
+def create_model_table(engine: Engine, table: Table, why: str) -> list[Change]:
+    """Create a table that a model writes, if missing; one `create_table` change.
+
+    Its primary key and unique columns are kept only where the engine keeps keys on model tables
+    (PostgreSQL; on DuckDB the model's unique test proves the grain, migration 0011). `why` says
+    what the table is for (it goes into the evolution log)."""
+    if engine.table_exists(table.qualified):
+        return []
+    if not engine.capabilities.model_keys:
+        keyless = tuple(replace(c, primary_key=False, unique=False) for c in table.columns)
+        table = replace(table, columns=keyless)
+    statements = engine.create_table_sql(table)
+    for statement in statements:
+        engine.execute(statement)
+    return [
+        Change(
+            table.name,
+            table.layer,
+            "create_table",
+            f"create {table.qualified}: {why}",
+            ";\n".join(statements) + ";",
+        )
+    ]
 
 
 def added_columns() -> dict[str, tuple[Column, ...]]:

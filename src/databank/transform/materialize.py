@@ -149,13 +149,13 @@ class Materializer(UpsertMixin, SummaryMixin):
         On an error the transaction rolls back, temp tables included (no SQL runs after a failed
         statement: PostgreSQL refuses it until the rollback).
         """
-        with self.engine.transaction():
-            lock_model(self.engine, c.model)
-            outcome = self._replace_partitions(
+        return self._in_transaction(
+            c.model,
+            (TOUCHED, PARTS, FRESH),
+            lambda: self._replace_partitions(
                 c, intervals, changed, log_removals, frozenset(removal_logs)
-            )
-            drop(self.engine, TOUCHED, PARTS, FRESH)
-        return outcome
+            ),
+        )
 
     def _replace_partitions(
         self,
@@ -291,12 +291,13 @@ class Materializer(UpsertMixin, SummaryMixin):
             params.update(interval_params(i, interval))
             parts += self._probe_parts(c, i, interval, interval.source_table)
             if interval.source_table in removal_logs:
-                parts += self._probe_parts(c, i, interval, removals.log_name(interval.source_table))
+                log = removals.log_name(interval.source_table)
+                parts += self._probe_parts(c, i, removals.removed_in(interval), log)
         return "SELECT DISTINCT k0 FROM (" + " UNION ALL ".join(parts) + ") AS _u", params
 
     def _probe_parts(self, c: Compiled, i: int, interval: Interval, read: str) -> list[str]:
         """The probe's SELECTs for one upstream interval, reading the upstream's rows from `read`
-        (the upstream itself or its removal log: the same columns)."""
+        (the upstream itself, or its removal log by removal time: the same columns)."""
         model = c.model
         column = model.partition_by or ""
         kind = c.info.types[column]
@@ -330,18 +331,27 @@ class Materializer(UpsertMixin, SummaryMixin):
             )
         return parts
 
-    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval, read: str) -> str:
-        key = f"narrow:{interval.source_table}:{read}:{i}:{interval.low is None}"
+    def _narrowed_sql(
+        self, c: Compiled, i: int, interval: Interval, read: str, added_before: bool = False
+    ) -> str:
+        """The model's SQL over `read`'s rows in `interval` (`read`: the upstream or its removal
+        log); `added_before`: only rows written at or before the interval's low end."""
+        key = (
+            f"narrow:{interval.source_table}:{read}:{interval.column}:{i}:"
+            f"{interval.low is None}:{added_before}"
+        )
         if key not in c.cache:
             if c.tree is None:
                 raise ModelDefinitionError(f"{c.model.name}: no SQL to narrow")
-            tree = narrow(
-                c.tree,
-                interval.source_table,
-                lambda: interval_tree(i, interval),
-                inner_joins=True,
-                read=read,
-            )
+
+            def condition() -> exp.Expr:
+                rows = interval_tree(i, interval)
+                if not added_before:
+                    return rows
+                stamp = exp.column(removals.STAMP)
+                return exp.and_(rows, exp.LTE(this=stamp, expression=placeholder(f"lo{i}")))
+
+            tree = narrow(c.tree, interval.source_table, condition, inner_joins=True, read=read)
             c.cache[key] = self.compiler.sql(tree, c.model.name)
         return c.cache[key]
 

@@ -4,10 +4,11 @@ A downstream model finds its work through the upstream rows stamped after its wa
 that a rebuild removes or changes leaves no stamp behind: if it was the last row of its day, the
 day's gold row stayed as it was; if a transaction moved to another customer, the old customer's
 totals did. So every incremental model that other incremental models read keeps a removal log,
-`meta.<layer>__<table>__removed`: the same columns as its table, one row per removed row (the old
-version of a changed row included), with `updated_at` set to the removing transaction's time.
-Downstream probes read the log exactly like the table (same columns, same watermark column), so
-the partitions those rows fed are rebuilt too. Rows every reader has passed are purged after a run.
+`meta.<layer>__<table>__removed`: the table's columns, one row per removed row (the old version of
+a changed row included) as it was stored, its `updated_at` included, plus `removed_at`, the
+removing transaction's time. Downstream probes read the log like the table, by `removed_at`, so
+the partitions those rows fed are rebuilt too; a summary subtracts the logged rows it had added
+(`updated_at` at or before its watermark). Rows every reader has passed are purged after a run.
 
 The log has no keys: the same row may be removed, come back and be removed again.
 """
@@ -15,12 +16,14 @@ The log has no keys: the same row may be removed, come back and be removed again
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from databank.engines.base import Engine, quote_ident, quote_table
-from databank.transform.watermarks import WATERMARKS
+from databank.transform.watermarks import WATERMARKS, Interval
 
-STAMP = "updated_at"  # the watermark column a log is read by, set when a row is removed
+STAMP = "updated_at"  # the upstream's watermark column: a row's stamp when it was written
+REMOVED = "removed_at"  # the log's watermark column: when the row was removed
 
 
 def log_name(model: str) -> str:
@@ -40,23 +43,24 @@ def ensure(engine: Engine, model: str) -> bool:
         return False
     log = log_name(model)
     if engine.table_exists(log):
-        if engine.column_types(log) == columns:
+        if engine.column_types(log) == {**columns, REMOVED: columns[STAMP]}:
             return True
         engine.execute(f"DROP TABLE {quote_table(log)}")
     engine.execute(
-        f"CREATE TABLE {quote_table(log)} AS SELECT * FROM {quote_table(model)} WHERE FALSE"
+        f"CREATE TABLE {quote_table(log)} AS SELECT *, {quote_ident(STAMP)} AS {REMOVED} "
+        f"FROM {quote_table(model)} WHERE FALSE"
     )
     return True
 
 
 def record(engine: Engine, model: str, columns: Iterable[str], where: str, params: dict) -> int:
-    """Copy the rows of `model` (alias `_t`) matching `where` into its log, stamped now.
+    """Copy the rows of `model` (alias `_t`) matching `where` into its log, removed now.
 
     `columns`: every column of the table, in any order. Call before deleting those rows, in the
     same transaction. Returns the rows logged."""
     names = list(columns)
-    listed = ", ".join(quote_ident(c) for c in names)
-    values = ", ".join(engine.now_sql if c == STAMP else f"_t.{quote_ident(c)}" for c in names)
+    listed = ", ".join([*(quote_ident(c) for c in names), REMOVED])
+    values = ", ".join([*(f"_t.{quote_ident(c)}" for c in names), engine.now_sql])
     return engine.write(
         f"INSERT INTO {quote_table(log_name(model))} ({listed}) "
         f"SELECT {values} FROM {quote_table(model)} AS _t WHERE {where}",
@@ -64,9 +68,14 @@ def record(engine: Engine, model: str, columns: Iterable[str], where: str, param
     )
 
 
+def removed_in(interval: Interval) -> Interval:
+    """The same interval read from the upstream's log: by removal time."""
+    return replace(interval, column=REMOVED)
+
+
 def newest(engine: Engine, model: str) -> object:
-    """The newest removal stamp in the model's log (None: empty)."""
-    return engine.fetch_value(f"SELECT max({STAMP}) FROM {quote_table(log_name(model))}")
+    """The newest removal time in the model's log (None: empty)."""
+    return engine.fetch_value(f"SELECT max({REMOVED}) FROM {quote_table(log_name(model))}")
 
 
 def purge(engine: Engine, model: str, readers: Iterable[str], margin: timedelta) -> int:
@@ -85,6 +94,6 @@ def purge(engine: Engine, model: str, readers: Iterable[str], margin: timedelta)
     if read is None:
         return 0
     return engine.write(
-        f"DELETE FROM {quote_table(log_name(model))} WHERE {STAMP} <= $cut",
+        f"DELETE FROM {quote_table(log_name(model))} WHERE {REMOVED} <= $cut",
         {"cut": read - margin},
     )

@@ -56,6 +56,7 @@ class _RunState:
     covered: dict[str, dict[str, datetime | None]]
     states: dict[str, dict[str, Any]]
     newest: dict[tuple[str, str], Any] = field(default_factory=dict)
+    rebuilt: set[str] = field(default_factory=set)  # models rebuilt in full during the run
 
     def wrote(self, table: str) -> None:
         """`table` changed during the run: read its newest values again."""
@@ -223,6 +224,8 @@ class Runner:
         result.seconds = time.perf_counter() - started
         if result.mode not in ("up_to_date", None):
             self._seen.wrote(model.name)
+        if result.status == SUCCESS and result.mode == "full_refresh":
+            self._seen.rebuilt.add(model.name)
         self._after(run_id, model, result)
         self._emit("complete" if result.status != FAILED else "fail", model, ol_run, run_id, result)
         return result
@@ -266,6 +269,14 @@ class Runner:
             return Outcome("up_to_date")
         if model.kind is Kind.SUMMARY:
             logged = self._removal_logs()
+            source = self._shape(compiled).source
+            if source not in logged:
+                raise ModelDefinitionError(
+                    f"{model.name}: a summary reads an incremental or summary model that logs "
+                    f"the rows it removes; {source} does not",
+                    "a full or merge model rewrites rows in place, so the sums could not "
+                    "subtract their old values; make the summary kind full",
+                )
             return materializer.summary(
                 compiled,
                 self._shape(compiled),
@@ -322,7 +333,20 @@ class Runner:
             return "first build"
         if state["fingerprint"] != model.fingerprint:
             return "the model changed since its last build"
+        if model.kind is Kind.SUMMARY:
+            # a rebuilt upstream restamps every row and logs nothing: adding its rows again
+            # would count them twice, so the sums start over
+            for upstream in model.depends_on:
+                if self._rebuilt_since(upstream, state.get("last_success_at")):
+                    return f"its upstream {upstream} was rebuilt in full"
         return None
+
+    def _rebuilt_since(self, upstream: str, built: Any) -> bool:
+        """True when `upstream` was rebuilt in full in this run, or after `built`."""
+        if upstream in self._seen.rebuilt:
+            return True
+        rebuilt = (self._seen.states.get(upstream) or {}).get("last_full_refresh_at")
+        return rebuilt is not None and (built is None or rebuilt > built)
 
     def _unchanged(
         self, model: Model, intervals: Sequence[Interval], changed: Sequence[Interval]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from databank.engines.base import Engine, quote_ident, quote_table
+from databank.engines.base import quote_ident, quote_table
 from databank.errors import DatabankError
 from databank.refresh import mark_refreshed
 from databank.transform import removals
@@ -33,10 +33,10 @@ from databank.transform.watermarks import Interval, save
 from databank.transform.writes import (
     BATCH,
     FRESH,
+    ModelWrite,
     Outcome,
     drop,
     interval_params,
-    lock_model,
     raise_if_blocking,
     temp,
 )
@@ -153,14 +153,8 @@ def _match(shape: SummaryShape, model: Model, left: str, right: str) -> str:
     )
 
 
-class SummaryMixin:
-    """The summary strategy of `Materializer` (which provides `_narrowed_sql`)."""
-
-    engine: Engine
-    run_id: str
-
-    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval, read: str) -> str:
-        raise NotImplementedError
+class SummaryMixin(ModelWrite):
+    """The summary strategy of `Materializer`."""
 
     def summary(
         self,
@@ -176,11 +170,11 @@ class SummaryMixin:
 
         `log_removals`: log the groups deleted here for the models downstream; `removal_logs`:
         the upstream keeps a removal log, whose rows are subtracted."""
-        with self.engine.transaction():
-            lock_model(self.engine, c.model)
-            outcome = self._add_changes(c, shape, intervals, changed, log_removals, removal_logs)
-            drop(self.engine, FRESH, BATCH)
-        return outcome
+        return self._in_transaction(
+            c.model,
+            (FRESH, BATCH),
+            lambda: self._add_changes(c, shape, intervals, changed, log_removals, removal_logs),
+        )
 
     def _add_changes(
         self,
@@ -198,17 +192,19 @@ class SummaryMixin:
         signed, params = [], {}
         for i, interval in enumerate(changed):
             params.update(interval_params(i, interval))
-            reads = [(interval.source_table, "")]
-            if interval.source_table in removal_logs:
-                reads.append((removals.log_name(interval.source_table), "-"))
-            for read, sign in reads:
+            # the rows written since the last run are added; of the rows removed since, those
+            # it had added (written at or before its watermark) are subtracted
+            reads = [(self._narrowed_sql(c, i, interval, interval.source_table), "")]
+            if interval.source_table in removal_logs and interval.low is not None:
+                log = removals.log_name(interval.source_table)
+                gone = removals.removed_in(interval)
+                reads.append((self._narrowed_sql(c, i, gone, log, added_before=True), "-"))
+            for sql, sign in reads:
                 values = ", ".join(
                     [f"_n.{k}" for k in keys]
                     + [f"{sign}coalesce(_n.{t}, 0) AS {t}" for t in totals]
                 )
-                signed.append(
-                    f"SELECT {values} FROM ({self._narrowed_sql(c, i, interval, read)}) AS _n"
-                )
+                signed.append(f"SELECT {values} FROM ({sql}) AS _n")
         moved = " OR ".join(f"sum(_d.{t}) <> 0" for t in totals)
         temp(
             engine,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from databank.engines.base import Engine, quote_ident, quote_table
+from databank.engines.base import quote_ident, quote_table
 from databank.refresh import mark_refreshed
 from databank.transform.checks import Scope, run_checks
 from databank.transform.compiler import Compiled, count, temp_condition
@@ -19,23 +19,17 @@ from databank.transform.watermarks import Interval, save
 from databank.transform.writes import (
     BATCH,
     KEYS,
+    ModelWrite,
     Outcome,
     drop,
     interval_params,
-    lock_model,
     raise_if_blocking,
     temp,
 )
 
 
-class UpsertMixin:
-    """The merge strategy of `Materializer` (which provides `_narrowed_sql`)."""
-
-    engine: Engine
-    run_id: str
-
-    def _narrowed_sql(self, c: Compiled, i: int, interval: Interval, read: str) -> str:
-        raise NotImplementedError
+class UpsertMixin(ModelWrite):
+    """The merge strategy of `Materializer`."""
 
     def merge(
         self,
@@ -45,11 +39,9 @@ class UpsertMixin:
         batch_source: str | None = None,
     ) -> Outcome:
         """Upsert the model's rows for the keys that new upstream rows touch (or `batch_source`'s)."""
-        with self.engine.transaction():
-            lock_model(self.engine, c.model)
-            outcome = self._merge_keys(c, intervals, changed, batch_source)
-            drop(self.engine, KEYS, BATCH)
-        return outcome
+        return self._in_transaction(
+            c.model, (KEYS, BATCH), lambda: self._merge_keys(c, intervals, changed, batch_source)
+        )
 
     def _merge_keys(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,32 @@ def interval_tree(i: int, interval: Interval) -> exp.Expr:
     if interval.low is None:
         return upper
     return exp.and_(exp.GT(this=column, expression=placeholder(f"lo{i}")), upper)
+
+
+class ModelWrite:
+    """What every write strategy of the `Materializer` shares: its engine and run, the model's
+    SQL narrowed to an upstream's rows (provided by the `Materializer`), one transaction."""
+
+    engine: Engine
+    run_id: str
+
+    def _narrowed_sql(
+        self, c: Any, i: int, interval: Interval, read: str, added_before: bool = False
+    ) -> str:
+        raise NotImplementedError
+
+    def _in_transaction(
+        self, model: Model, temps: tuple[str, ...], write: Callable[[], Outcome]
+    ) -> Outcome:
+        """`write` in one transaction, the model locked, its temp tables dropped after it.
+
+        On an error the transaction rolls back, temp tables included (no SQL runs after a
+        failed statement: PostgreSQL refuses it until the rollback)."""
+        with self.engine.transaction():
+            lock_model(self.engine, model)
+            outcome = write()
+            drop(self.engine, *temps)
+        return outcome
 
 
 def temp(engine: Engine, name: str, query: tuple[str, dict[str, Any]]) -> None:

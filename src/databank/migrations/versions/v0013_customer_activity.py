@@ -14,53 +14,44 @@ key: the model's `unique(customer_id, day)` test proves the grain in each writin
 from __future__ import annotations
 
 from databank.engines.base import Engine
+from databank.migrations.columns import create_model_table
 from databank.migrations.model import Change, Migration
 from databank.schema.model import Column, ColumnType, Default, Table
 
-ACTIVITY = "meta.customer_activity"
 _NOW = Default("now()", is_expression=True)
 
 
-def _table(keyed: bool) -> Table:
-    def col(name: str, type_: str, *, pk: bool = False, not_null: bool = False) -> Column:
-        return Column(name, ColumnType.parse(type_), primary_key=pk and keyed, not_null=not_null)
+def _col(name: str, type_: str, *, pk: bool = False, not_null: bool = False) -> Column:
+    return Column(name, ColumnType.parse(type_), primary_key=pk, not_null=not_null)
 
-    return Table(
-        "customer_activity",
-        "meta",
-        (
-            col("customer_id", "varchar", pk=True, not_null=True),
-            col("day", "date", pk=True, not_null=True),
-            col("customer_tier", "varchar", not_null=True),
-            col("net_cents", "bigint", not_null=True),
-            col("purchase", "boolean", not_null=True),
-            col("next_purchase", "date"),
-            col("spell_start", "date"),
-            col("known", "boolean", not_null=True),
-            col("acquired", "boolean", not_null=True),
-            Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
-            Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
-        ),
-    )
+
+TABLE = Table(
+    "customer_activity",
+    "meta",
+    (
+        _col("customer_id", "varchar", pk=True, not_null=True),
+        _col("day", "date", pk=True, not_null=True),
+        _col("customer_tier", "varchar", not_null=True),
+        _col("net_cents", "bigint", not_null=True),
+        _col("purchase", "boolean", not_null=True),
+        _col("next_purchase", "date"),
+        _col("spell_start", "date"),
+        _col("known", "boolean", not_null=True),
+        _col("acquired", "boolean", not_null=True),
+        Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
+        Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
+    ),
+)
 
 
 def apply(engine: Engine) -> list[Change]:
     """Create the table if it is missing."""
-    if engine.table_exists(ACTIVITY):
-        return []
-    statements = engine.create_table_sql(_table(engine.capabilities.model_keys))
-    for statement in statements:
-        engine.execute(statement)
-    return [
-        Change(
-            "customer_activity",
-            "meta",
-            "create_table",
-            f"create {ACTIVITY}: each customer's purchase days, next purchase, activity spell and "
-            "arrival, so the customer metrics no longer re-derive every customer's history",
-            ";\n".join(statements) + ";",
-        )
-    ]
+    return create_model_table(
+        engine,
+        TABLE,
+        "each customer's purchase days, next purchase, activity spell and arrival, so the "
+        "customer metrics no longer re-derive every customer's history",
+    )
 
 
 MIGRATION = Migration(version="0013", name="customer_activity", apply=apply)

@@ -13,52 +13,43 @@ key: the model's `unique(interaction_id)` test proves the grain in each writing 
 from __future__ import annotations
 
 from databank.engines.base import Engine
+from databank.migrations.columns import create_model_table
 from databank.migrations.model import Change, Migration
 from databank.schema.model import Column, ColumnType, Default, Table
 
-TOUCHES = "meta.campaign_touches"
 _NOW = Default("now()", is_expression=True)
 
 
-def _table(keyed: bool) -> Table:
-    def col(name: str, type_: str, *, pk: bool = False, not_null: bool = False) -> Column:
-        return Column(name, ColumnType.parse(type_), primary_key=pk and keyed, not_null=not_null)
+def _col(name: str, type_: str, *, pk: bool = False, not_null: bool = False) -> Column:
+    return Column(name, ColumnType.parse(type_), primary_key=pk, not_null=not_null)
 
-    return Table(
-        "campaign_touches",
-        "meta",
-        (
-            col("interaction_id", "varchar", pk=True, not_null=True),
-            col("source_customer_id", "varchar", not_null=True),
-            col("campaign_id", "varchar", not_null=True),
-            col("channel", "varchar", not_null=True),
-            col("touch_type", "varchar", not_null=True),
-            col("occurred_at", "timestamp"),
-            col("touch_date", "date"),
-            col("source_bronze_id", "uuid", not_null=True),
-            Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
-            Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
-        ),
-    )
+
+TABLE = Table(
+    "campaign_touches",
+    "meta",
+    (
+        _col("interaction_id", "varchar", pk=True, not_null=True),
+        _col("source_customer_id", "varchar", not_null=True),
+        _col("campaign_id", "varchar", not_null=True),
+        _col("channel", "varchar", not_null=True),
+        _col("touch_type", "varchar", not_null=True),
+        _col("occurred_at", "timestamp"),
+        _col("touch_date", "date"),
+        _col("source_bronze_id", "uuid", not_null=True),
+        Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
+        Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
+    ),
+)
 
 
 def apply(engine: Engine) -> list[Change]:
     """Create the table if it is missing."""
-    if engine.table_exists(TOUCHES):
-        return []
-    statements = engine.create_table_sql(_table(engine.capabilities.model_keys))
-    for statement in statements:
-        engine.execute(statement)
-    return [
-        Change(
-            "campaign_touches",
-            "meta",
-            "create_table",
-            f"create {TOUCHES}: the marketing touchpoints as typed rows, so the campaign "
-            "attribution no longer reads every interaction's JSON on each rebuild",
-            ";\n".join(statements) + ";",
-        )
-    ]
+    return create_model_table(
+        engine,
+        TABLE,
+        "the marketing touchpoints as typed rows, so the campaign attribution no longer reads "
+        "every interaction's JSON on each rebuild",
+    )
 
 
 MIGRATION = Migration(version="0015", name="campaign_touches", apply=apply)

@@ -14,10 +14,10 @@ the grain. PostgreSQL gets an index on customer_id, so a micro-batch's groups ar
 from __future__ import annotations
 
 from databank.engines.base import Engine
+from databank.migrations.columns import create_model_table
 from databank.migrations.model import Change, Migration
 from databank.schema.model import Column, ColumnType, Default, Index, Table
 
-CHANNELS = "meta.customer_channels"
 _NOW = Default("now()", is_expression=True)
 TABLE = Table(
     "customer_channels",
@@ -37,21 +37,12 @@ TABLE = Table(
 
 def apply(engine: Engine) -> list[Change]:
     """Create the table if it is missing."""
-    if engine.table_exists(CHANNELS):
-        return []
-    statements = engine.create_table_sql(TABLE)
-    for statement in statements:
-        engine.execute(statement)
-    return [
-        Change(
-            "customer_channels",
-            "meta",
-            "create_table",
-            f"create {CHANNELS}: each customer's spend and sales per channel as sums kept by "
-            "adding and subtracting, so people no longer re-read their transactions",
-            ";\n".join(statements) + ";",
-        )
-    ]
+    return create_model_table(
+        engine,
+        TABLE,
+        "each customer's spend and sales per channel as sums kept by adding and subtracting, so "
+        "people no longer re-read their transactions",
+    )
 
 
 MIGRATION = Migration(version="0016", name="customer_channels", apply=apply)
