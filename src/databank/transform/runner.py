@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Progress = Callable[[str, str, ModelResult | None], None]  # (event, model, result)
 _WATERMARK_DEFAULTS = ("ingested_at", "updated_at")
+# Kinds that may read rows twice: a partition rebuilt or a key merged again comes out the same.
+# A summary would add them twice, so it never re-reads before its watermark.
+_REREADS = (Kind.INCREMENTAL, Kind.MERGE)
 
 
 @dataclass
@@ -371,7 +374,7 @@ class Runner:
             if low is not None and reached is not None and low > reached:
                 gaps.append(Gap(model.name, table, reached, low, "watermark"))
                 low = reached  # read the gap instead of skipping it
-            if low is not None and self.watermark_overlap and model.kind is not Kind.FULL:
+            if low is not None and self.watermark_overlap and model.kind in _REREADS:
                 low -= self.watermark_overlap
             intervals.append(Interval(table, column, low, high))
         return intervals, gaps
