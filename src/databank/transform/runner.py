@@ -271,23 +271,7 @@ class Runner:
         if not changed:
             return Outcome("up_to_date")
         if model.kind is Kind.SUMMARY:
-            logged = self._removal_logs()
-            source = self._shape(compiled).source
-            if source not in logged:
-                raise ModelDefinitionError(
-                    f"{model.name}: a summary reads an incremental or summary model that logs "
-                    f"the rows it removes; {source} does not",
-                    "a full or merge model rewrites rows in place, so the sums could not "
-                    "subtract their old values; make the summary kind full",
-                )
-            return materializer.summary(
-                compiled,
-                self._shape(compiled),
-                intervals,
-                changed,
-                log_removals=model.name in logged,
-                removal_logs=[i.source_table for i in changed if self._reads_log(i, logged)],
-            )
+            return self._summarize(materializer, compiled, intervals, changed)
         if model.kind is Kind.INCREMENTAL:
             logged = self._removal_logs()
             return materializer.incremental(
@@ -299,8 +283,36 @@ class Runner:
             )
         return materializer.merge(compiled, intervals, changed)
 
+    def _summarize(
+        self,
+        materializer: Materializer,
+        compiled: Compiled,
+        intervals: Sequence[Interval],
+        changed: Sequence[Interval],
+    ) -> Outcome:
+        """A summary's incremental run, once its source is known to log what it removes."""
+        model, shape, logged = compiled.model, self._shape(compiled), self._removal_logs()
+        if not any(
+            i.source_table == shape.source and self._reads_log(i, logged) for i in intervals
+        ):
+            raise ModelDefinitionError(
+                f"{model.name}: a summary reads, by updated_at, an incremental or summary model "
+                f"that logs the rows it removes; {shape.source} does not",
+                "a full or merge model rewrites rows in place, so the sums could not subtract "
+                "their old values; make the summary kind full",
+            )
+        return materializer.summary(
+            compiled,
+            shape,
+            intervals,
+            changed,
+            log_removals=model.name in logged,
+            removal_logs=[i.source_table for i in changed if self._reads_log(i, logged)],
+        )
+
     def _feeds_incremental(self, model: Model) -> bool:
-        """True when a model reads this one's new rows to find its own work (not as a lookup)."""
+        """True when a model reads this one's new rows to find its own work (not as a lookup):
+        an incremental, merge or summary model."""
         return any(
             other.kind is not Kind.FULL
             and model.name in other.depends_on
@@ -309,8 +321,9 @@ class Runner:
         )
 
     def _removal_logs(self) -> frozenset[str]:
-        """The SQL incremental models that keep a removal log (`removals`): those feeding other
-        incremental models. Their logs are created or brought up to date once per runner."""
+        """The SQL incremental and summary models that keep a removal log (`removals`): those
+        that other incremental or summary models read. Their logs are created or brought up to
+        date once per runner."""
         if self._logged is None:
             self._logged = frozenset(
                 name
