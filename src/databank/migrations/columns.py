@@ -17,7 +17,7 @@ from functools import cache
 from databank.engines.base import Engine, quote_ident, quote_table
 from databank.migrations import versions
 from databank.migrations.model import Change
-from databank.schema.model import Column, ColumnType, Schema, Table, load_schema
+from databank.schema.model import Column, ColumnType, Default, Schema, Table, load_schema
 
 
 def column(name: str, type_: str) -> Column:
@@ -55,6 +55,20 @@ def add_columns(
                 )
             )
     return changes
+
+
+def model_column(name: str, type_: str, *, key: bool = False, not_null: bool = False) -> Column:
+    """A column of a table a model writes (`key`: part of its primary key where kept)."""
+    return Column(name, ColumnType.parse(type_), primary_key=key, not_null=not_null)
+
+
+def stamp_columns() -> tuple[Column, Column]:
+    """`created_at` and `updated_at`, both defaulting to now: the runner's watermark columns."""
+    now = Default("now()", is_expression=True)
+    return (
+        Column("created_at", ColumnType.parse("timestamp"), default=now),
+        Column("updated_at", ColumnType.parse("timestamp"), default=now),
+    )
 
 
 def create_model_table(engine: Engine, table: Table, why: str) -> list[Change]:

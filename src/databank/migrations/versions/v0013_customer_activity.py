@@ -14,32 +14,24 @@ key: the model's `unique(customer_id, day)` test proves the grain in each writin
 from __future__ import annotations
 
 from databank.engines.base import Engine
-from databank.migrations.columns import create_model_table
+from databank.migrations.columns import create_model_table, model_column, stamp_columns
 from databank.migrations.model import Change, Migration
-from databank.schema.model import Column, ColumnType, Default, Table
-
-_NOW = Default("now()", is_expression=True)
-
-
-def _col(name: str, type_: str, *, pk: bool = False, not_null: bool = False) -> Column:
-    return Column(name, ColumnType.parse(type_), primary_key=pk, not_null=not_null)
-
+from databank.schema.model import Table
 
 TABLE = Table(
     "customer_activity",
     "meta",
     (
-        _col("customer_id", "varchar", pk=True, not_null=True),
-        _col("day", "date", pk=True, not_null=True),
-        _col("customer_tier", "varchar", not_null=True),
-        _col("net_cents", "bigint", not_null=True),
-        _col("purchase", "boolean", not_null=True),
-        _col("next_purchase", "date"),
-        _col("spell_start", "date"),
-        _col("known", "boolean", not_null=True),
-        _col("acquired", "boolean", not_null=True),
-        Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
-        Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
+        model_column("customer_id", "varchar", key=True, not_null=True),
+        model_column("day", "date", key=True, not_null=True),
+        model_column("customer_tier", "varchar", not_null=True),
+        model_column("net_cents", "bigint", not_null=True),
+        model_column("purchase", "boolean", not_null=True),
+        model_column("next_purchase", "date"),
+        model_column("spell_start", "date"),
+        model_column("known", "boolean", not_null=True),
+        model_column("acquired", "boolean", not_null=True),
+        *stamp_columns(),
     ),
 )
 

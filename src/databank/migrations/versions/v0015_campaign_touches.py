@@ -13,31 +13,23 @@ key: the model's `unique(interaction_id)` test proves the grain in each writing 
 from __future__ import annotations
 
 from databank.engines.base import Engine
-from databank.migrations.columns import create_model_table
+from databank.migrations.columns import create_model_table, model_column, stamp_columns
 from databank.migrations.model import Change, Migration
-from databank.schema.model import Column, ColumnType, Default, Table
-
-_NOW = Default("now()", is_expression=True)
-
-
-def _col(name: str, type_: str, *, pk: bool = False, not_null: bool = False) -> Column:
-    return Column(name, ColumnType.parse(type_), primary_key=pk, not_null=not_null)
-
+from databank.schema.model import Table
 
 TABLE = Table(
     "campaign_touches",
     "meta",
     (
-        _col("interaction_id", "varchar", pk=True, not_null=True),
-        _col("source_customer_id", "varchar", not_null=True),
-        _col("campaign_id", "varchar", not_null=True),
-        _col("channel", "varchar", not_null=True),
-        _col("touch_type", "varchar", not_null=True),
-        _col("occurred_at", "timestamp"),
-        _col("touch_date", "date"),
-        _col("source_bronze_id", "uuid", not_null=True),
-        Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
-        Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
+        model_column("interaction_id", "varchar", key=True, not_null=True),
+        model_column("source_customer_id", "varchar", not_null=True),
+        model_column("campaign_id", "varchar", not_null=True),
+        model_column("channel", "varchar", not_null=True),
+        model_column("touch_type", "varchar", not_null=True),
+        model_column("occurred_at", "timestamp"),
+        model_column("touch_date", "date"),
+        model_column("source_bronze_id", "uuid", not_null=True),
+        *stamp_columns(),
     ),
 )
 

@@ -14,22 +14,20 @@ the grain. PostgreSQL gets an index on customer_id, so a micro-batch's groups ar
 from __future__ import annotations
 
 from databank.engines.base import Engine
-from databank.migrations.columns import create_model_table
+from databank.migrations.columns import create_model_table, model_column, stamp_columns
 from databank.migrations.model import Change, Migration
-from databank.schema.model import Column, ColumnType, Default, Index, Table
+from databank.schema.model import Index, Table
 
-_NOW = Default("now()", is_expression=True)
 TABLE = Table(
     "customer_channels",
     "meta",
     (
-        Column("customer_id", ColumnType.parse("varchar"), not_null=True),
-        Column("channel", ColumnType.parse("varchar")),
-        Column("amount", ColumnType.parse("numeric(18,2)"), not_null=True),
-        Column("sales", ColumnType.parse("bigint"), not_null=True),
-        Column("transactions", ColumnType.parse("bigint"), not_null=True),
-        Column("created_at", ColumnType.parse("timestamp"), default=_NOW),
-        Column("updated_at", ColumnType.parse("timestamp"), default=_NOW),
+        model_column("customer_id", "varchar", not_null=True),
+        model_column("channel", "varchar"),
+        model_column("amount", "numeric(18,2)", not_null=True),
+        model_column("sales", "bigint", not_null=True),
+        model_column("transactions", "bigint", not_null=True),
+        *stamp_columns(),
     ),
     indexes=(Index(("customer_id",)),),
 )
