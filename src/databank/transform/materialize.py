@@ -137,23 +137,23 @@ class Materializer(UpsertMixin, SummaryMixin):
         changed: Sequence[Interval],
         *,
         log_removals: bool = False,
-        keep_unchanged: bool = False,
         removal_logs: Sequence[str] = (),
     ) -> Outcome:
         """Replace the partitions new upstream rows touch (widened by the lookback), in one transaction.
 
-        `log_removals`: the model keeps a removal log (`removals`) of the rows it takes out, for
-        the models downstream. `keep_unchanged`: rows the rebuild reproduces exactly stay as
-        stored (`_replace_changed`), so the incremental models downstream do not re-derive them;
-        summaries downstream do not need it (an unchanged row removed and written again adds
-        nothing). `removal_logs`: the upstream tables (among `changed`) whose removal logs the
-        partition probe reads too.
+        `log_removals`: this model's rows drive incremental models downstream, and it keeps a
+        removal log (`removals`): rows the rebuild reproduces exactly stay as stored, and the rows
+        it takes out are logged (`_replace_changed`). `removal_logs`: the upstream tables (among
+        `changed`) whose removal logs the partition probe reads too.
+
+        On an error the transaction rolls back, temp tables included (no SQL runs after a failed
+        statement: PostgreSQL refuses it until the rollback).
         """
         return self._in_transaction(
             c.model,
             (TOUCHED, PARTS, FRESH),
             lambda: self._replace_partitions(
-                c, intervals, changed, log_removals, keep_unchanged, frozenset(removal_logs)
+                c, intervals, changed, log_removals, frozenset(removal_logs)
             ),
         )
 
@@ -163,7 +163,6 @@ class Materializer(UpsertMixin, SummaryMixin):
         intervals: Sequence[Interval],
         changed: Sequence[Interval],
         log_removals: bool,
-        keep_unchanged: bool,
         removal_logs: frozenset[str],
     ) -> Outcome:
         engine, model = self.engine, c.model
@@ -200,7 +199,7 @@ class Materializer(UpsertMixin, SummaryMixin):
         if model.partition_window and model.partition_sources:
             read_params.update(self._window_bounds(c, column))
         fresh = f"SELECT {c.casts()} FROM ({rebuild}) AS _m WHERE {model_cond}"
-        key = _unique_key(model) if log_removals and keep_unchanged else ()
+        key = _unique_key(model) if log_removals else ()
         stored_cond = (
             member_condition([column], [(v,) for v in values], "_p", "_t")[0]
             if values is not None
@@ -211,9 +210,8 @@ class Materializer(UpsertMixin, SummaryMixin):
             rows = self._replace_changed(c, key, stored_cond, params)
         else:
             if log_removals:
-                removals.remove(engine, model.name, c.info.types, stored_cond, params)
-            else:
-                engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
+                removals.record(engine, model.name, c.info.types, stored_cond, params)
+            engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
             rows = engine.write(
                 f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
                 f"SELECT {c.column_list} FROM {FRESH}"
@@ -274,7 +272,8 @@ class Materializer(UpsertMixin, SummaryMixin):
             for col in c.columns
         )
         gone = f"{stored_cond} AND NOT EXISTS (SELECT 1 FROM {FRESH} AS _f WHERE {same})"
-        removals.remove(engine, model.name, c.info.types, gone, params)
+        if removals.record(engine, model.name, c.info.types, gone, params):
+            engine.execute(f"DELETE FROM {table} AS _t WHERE {gone}", params)
         return engine.write(
             f"INSERT INTO {table} ({c.column_list}) "
             f"SELECT {c.column_list} FROM {FRESH} AS _f WHERE NOT EXISTS ("

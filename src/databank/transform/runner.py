@@ -279,7 +279,6 @@ class Runner:
                 intervals,
                 changed,
                 log_removals=model.name in logged,
-                keep_unchanged=self._feeds_incremental(model, (Kind.INCREMENTAL, Kind.MERGE)),
                 removal_logs=[i.source_table for i in changed if self._reads_log(i, logged)],
             )
         return materializer.merge(compiled, intervals, changed)
@@ -311,13 +310,11 @@ class Runner:
             removal_logs=[i.source_table for i in changed if self._reads_log(i, logged)],
         )
 
-    def _feeds_incremental(
-        self, model: Model, kinds: tuple[Kind, ...] = (Kind.INCREMENTAL, Kind.MERGE, Kind.SUMMARY)
-    ) -> bool:
-        """True when a model of one of `kinds` reads this one's new rows to find its own work
-        (not as a lookup)."""
+    def _feeds_incremental(self, model: Model) -> bool:
+        """True when a model reads this one's new rows to find its own work (not as a lookup):
+        an incremental, merge or summary model."""
         return any(
-            other.kind in kinds
+            other.kind is not Kind.FULL
             and model.name in other.depends_on
             and model.name not in other.lookups
             for other in self.models.values()

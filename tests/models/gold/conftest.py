@@ -67,13 +67,11 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def gold_models(tmp_path: Path) -> Path:
     """A models folder holding the package's gold models and the meta models they read (customer
-    activity and its per-day counts from silver, campaign touches from bronze); silver rows are
-    written by hand."""
+    activity from silver, campaign touches from bronze); silver rows are written by hand."""
     root = tmp_path / "models"
     for layer, pattern in (
         ("gold", "*.sql"),
         ("meta", "customer_activity.sql"),
-        ("meta", "customer_tier_*.sql"),
         ("meta", "campaign_touches.sql"),
     ):
         target = root / layer

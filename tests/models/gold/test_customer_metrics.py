@@ -14,8 +14,6 @@ from models.gold.world import World
 
 TABLE = "gold.scout_kpi_customer_metrics"
 ACTIVITY = "meta.customer_activity"  # its per-customer half (migration 0013)
-# the activity, its per-day counts (migration 0017) and the table
-MODELS = [ACTIVITY, "meta.customer_tier_days", "meta.customer_tier_spells", TABLE]
 CUSTOMERS = [
     {"customer_id": "A", "customer_tier": "gold", "registration_date": date(2025, 1, 1)},
     {"customer_id": "B", "customer_tier": "gold", "registration_date": date(2024, 12, 20)},
@@ -56,7 +54,7 @@ def test_customer_metrics_match_python(engine: Engine, world: World, runner: Run
     """Every day of every tier equals the day-by-day computation of the written definitions."""
     world.customers(CUSTOMERS)
     world.transactions(SALES)
-    assert runner.run(MODELS).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     got = assert_rows(engine, TABLE, expected.customer_metrics(SALES, CUSTOMERS))
     assert min(k[0] for k in got) == date(2024, 12, 20) and max(k[0] for k in got) == date(
         2025, 6, 15
@@ -90,19 +88,14 @@ def test_a_tier_change_moves_the_customer_in_every_past_day(
     """Full rebuild: tiers are today's, so a tier change rewrites the history of both tiers."""
     world.customers(CUSTOMERS)
     world.transactions(SALES)
-    assert runner.run(MODELS).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     engine.execute(
         "UPDATE silver.scout_clean_customers SET customer_tier = 'silver', updated_at = now() "
         "WHERE customer_id = 'A'"
     )
-    report = runner.run(MODELS)
+    report = runner.run([ACTIVITY, TABLE])
     modes = {m.model: m.mode for m in report.models}
-    assert modes == {
-        ACTIVITY: "incremental",
-        "meta.customer_tier_days": "summary",  # A's rows move from gold to silver
-        "meta.customer_tier_spells": "summary",
-        TABLE: "full_refresh",
-    }
+    assert modes == {ACTIVITY: "incremental", TABLE: "full_refresh"}
     moved = [{**c, "customer_tier": "silver"} if c["customer_id"] == "A" else c for c in CUSTOMERS]
     got = assert_rows(engine, TABLE, expected.customer_metrics(SALES, moved))
     assert got[(date(2025, 1, 10), "gold")]["new_acquisitions"] == 1  # B only, now
@@ -124,13 +117,13 @@ def test_activity_rederives_only_the_customers_a_run_touches(
     world.customers(CUSTOMERS)
     early = [s for s in SALES if s["transaction_id"] != "A3"]
     world.transactions(early)
-    assert runner.run(MODELS).status == "success"
+    assert runner.run([ACTIVITY, TABLE]).status == "success"
     world.transactions([s for s in SALES if s["transaction_id"] == "A3"])
     engine.execute(
         "UPDATE silver.scout_clean_customers SET customer_tier = 'gold', updated_at = now() "
         "WHERE customer_id = 'C'"
     )
-    report = runner.run(MODELS)
+    report = runner.run([ACTIVITY, TABLE])
     assert report.status == "success", report.to_dict()
     touched = report.result(ACTIVITY)
     assert (touched.mode, touched.partitions) == ("incremental", 2)  # A and C
@@ -148,7 +141,7 @@ def test_activity_rederives_only_the_customers_a_run_touches(
         ("2025-02-15", "2025-03-01", "2025-01-10"),
         ("2025-03-01", "None", "2025-01-10"),
     ]
-    assert runner.run(MODELS, full_refresh=True).status == "success"
+    assert runner.run([ACTIVITY, TABLE], full_refresh=True).status == "success"
     assert _activity(engine) == incremental
     moved = [{**c, "customer_tier": "gold"} if c["customer_id"] == "C" else c for c in CUSTOMERS]
     assert_rows(engine, TABLE, expected.customer_metrics(SALES, moved))

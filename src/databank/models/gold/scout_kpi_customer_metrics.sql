@@ -6,8 +6,8 @@
 --   tiers: that is why this model is rebuilt in full (a tier change moves a customer in the past).
 -- * Each customer's days (purchases, the next purchase, the start of the activity spell, arrival,
 --   whether a purchase continues a spell or ends the activity) come from meta.customer_activity,
---   kept incrementally per customer; meta.customer_tier_days and meta.customer_tier_spells keep
---   their counts per day and tier as sums, so this model's full rebuild reads a few thousand rows.
+--   kept incrementally per customer; this model counts them per day and tier, so its full
+--   rebuild reads one row per customer and day, runs no window per customer and compares no dates.
 -- * A purchase is a sale (silver amount > 0) of the customer; a purchase day is a day with one.
 -- * total_customers: customers known on that day: registered (registration_date) or, when
 --   earlier or without one, first purchase on or before it.
@@ -40,23 +40,26 @@ MODEL (
 );
 
 WITH daily AS (
-  -- every count the levels need, per day and tier (kept as sums by meta.customer_tier_days)
+  -- One pass over the customers' days: every count the levels need, per day and tier.
   SELECT
-    d.day,
-    d.customer_tier,
-    d.purchases,
-    d.continuing,
-    d.ending,
-    d.ending_spells,
-    d.known,
-    d.acquired,
-    d.net_cents
-  FROM meta.customer_tier_days AS d
+    a.day,
+    a.customer_tier,
+    count(*) FILTER (WHERE a.purchase) AS purchases,
+    count(*) FILTER (WHERE a.continuing) AS continuing,
+    count(*) FILTER (WHERE a.ending) AS ending,
+    count(*) FILTER (WHERE a.ending AND a.continuing) AS ending_spells,
+    count(*) FILTER (WHERE a.known) AS known,
+    count(*) FILTER (WHERE a.acquired) AS acquired,
+    sum(a.net_cents) AS net_cents
+  FROM meta.customer_activity AS a
+  GROUP BY a.day, a.customer_tier
 ),
 spell_starts AS (
   -- spells of two or more purchase days, counted on the day they started
-  SELECT s.day, s.customer_tier, s.spells
-  FROM meta.customer_tier_spells AS s
+  SELECT a.spell_start AS day, a.customer_tier, count(*) AS spells
+  FROM meta.customer_activity AS a
+  WHERE a.ending AND a.continuing
+  GROUP BY a.spell_start, a.customer_tier
 ),
 changes AS (
   -- Every event counted per (day, tier); cumulative sums over the days turn them into levels.
