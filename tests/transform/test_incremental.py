@@ -372,7 +372,7 @@ def test_downstream_models_re_derive_only_what_changed(
 
 def test_rows_compare_equal_in_every_column_type(engine: Engine) -> None:
     """The comparison behind kept partitions: NULL equals NULL, and PostgreSQL's json (no `=`)."""
-    kind = "JSON" if engine.dialect == "postgresql" else "VARCHAR"
+    kind = "JSON" if engine.dialect == "postgres" else "VARCHAR"
     with engine.transaction():  # one connection: the temp table is its own
         engine.execute(f"CREATE TEMP TABLE _cmp (k INTEGER, v {kind}, n INTEGER)")
         engine.execute("""INSERT INTO _cmp VALUES (1, '{"a": 1}', NULL), (2, '{"a": 2}', 5)""")
