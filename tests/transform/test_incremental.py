@@ -471,6 +471,7 @@ def test_the_removal_log_follows_its_table(engine: Engine) -> None:
     """Created with the table's columns, rebuilt when they change, refused without updated_at."""
     log = removals.log_name(SILVER)
     assert log == "meta.silver__scout_clean_transactions__removed"
+
     def logged_as() -> dict[str, str]:
         columns = engine.column_types(SILVER)
         return {**columns, "removed_at": columns["updated_at"]}

@@ -210,8 +210,9 @@ class Materializer(UpsertMixin, SummaryMixin):
             rows = self._replace_changed(c, key, stored_cond, params)
         else:
             if log_removals:
-                removals.record(engine, model.name, c.info.types, stored_cond, params)
-            engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
+                removals.remove(engine, model.name, c.info.types, stored_cond, params)
+            else:
+                engine.execute(f"DELETE FROM {quote_table(model.name)} WHERE {target_cond}", params)
             rows = engine.write(
                 f"INSERT INTO {quote_table(model.name)} ({c.column_list}) "
                 f"SELECT {c.column_list} FROM {FRESH}"
@@ -239,9 +240,9 @@ class Materializer(UpsertMixin, SummaryMixin):
         stored_cond: str,
         params: dict[str, Any],
     ) -> int:
-        """Partition replace that writes only what differs: the rebuilt rows (in FRESH) not stored yet are
-        inserted, the stored rows the rebuild no longer produces (removed, or an old version) are
-        logged in the removal log and deleted, and every other row stays as stored.
+        """Partition replace that writes only what differs: the rebuilt rows (in FRESH) not
+        stored yet are inserted, the stored rows the rebuild no longer produces (removed, or an
+        old version) are logged in the removal log and deleted, and every other row stays.
 
         A rebuilt partition mostly holds the rows it already held (a lookback day is usually
         unchanged; a day with new records gains rows). Deleting and inserting those rows would
@@ -272,8 +273,7 @@ class Materializer(UpsertMixin, SummaryMixin):
             for col in c.columns
         )
         gone = f"{stored_cond} AND NOT EXISTS (SELECT 1 FROM {FRESH} AS _f WHERE {same})"
-        if removals.record(engine, model.name, c.info.types, gone, params):
-            engine.execute(f"DELETE FROM {table} AS _t WHERE {gone}", params)
+        removals.remove(engine, model.name, c.info.types, gone, params)
         return engine.write(
             f"INSERT INTO {table} ({c.column_list}) "
             f"SELECT {c.column_list} FROM {FRESH} AS _f WHERE NOT EXISTS ("

@@ -243,8 +243,9 @@ class SummaryMixin(ModelWrite):
                 f"AND _b.{counter} = 0)"
             )
             if log_removals:
-                removals.record(engine, model.name, c.info.types, emptied, {})
-            engine.execute(f"DELETE FROM {table} AS _t WHERE {emptied}")
+                removals.remove(engine, model.name, c.info.types, emptied, {})
+            else:
+                engine.execute(f"DELETE FROM {table} AS _t WHERE {emptied}")
         stamp = (
             [f"{quote_ident('updated_at')} = {engine.now_sql}"]
             if "updated_at" in c.info.types
