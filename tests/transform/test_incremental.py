@@ -404,6 +404,32 @@ def test_a_day_that_loses_its_last_row_is_rebuilt_downstream(
     assert_full_refresh_keeps(engine, runner, GOLD)
 
 
+def test_a_full_refresh_upstream_rebuilds_the_models_that_follow_it(
+    engine: Engine, runner: Runner, bronze: Bronze
+) -> None:
+    """A full refresh logs no removals: a day it empties would stay downstream if the readers
+    only replaced the partitions its restamped rows touch, so they rebuild in full too."""
+    feed = Feed(bronze)
+    feed.add("t1", "2025-01-01", "5.00")
+    feed.add("t2", "2025-01-02", "7.00")
+    assert runner.run().status == "success"
+    feed.add("t1", "2025-01-03", "5.00")  # t1 moves away: day 1 is left without a row
+    refreshed = runner.run([SILVER], full_refresh=True)
+    assert refreshed.result(SILVER).mode == "full_refresh"
+    report = runner.run()
+    gold = report.result(GOLD)
+    assert (gold.mode, gold.reason) == (
+        "full_refresh",
+        f"its upstream {SILVER} was rebuilt in full",
+    )
+    assert _gold(engine) == _expected_gold(feed.rows)
+    assert (date(2025, 1, 1), "north", "online") not in _gold(engine)
+    # once caught up, the readers are back to partition replace
+    feed.add("t3", "2025-01-04", "1.00")
+    assert runner.run().result(GOLD).mode == "incremental"
+    assert _gold(engine) == _expected_gold(feed.rows)
+
+
 def test_a_row_that_moves_away_is_rebuilt_where_it_was(
     engine: Engine, models_dir: Path, bronze: Bronze
 ) -> None:

@@ -349,10 +349,16 @@ class Runner:
             return "first build"
         if state["fingerprint"] != model.fingerprint:
             return "the model changed since its last build"
-        if model.kind is Kind.SUMMARY:
-            # a rebuilt upstream restamps every row and logs nothing: adding its rows again
-            # would count them twice, so the sums start over
+        if model.kind is not Kind.FULL:
+            # A rebuilt upstream restamps every row and logs nothing. A summary adding its rows
+            # again would count them twice; a partition replace would rebuild every partition
+            # that still has rows, but keep the ones the rebuild emptied (a transaction whose
+            # date was corrected before a full refresh of silver left its old day in gold).
+            # Starting over costs what rebuilding every partition would. A lookup's rows touch
+            # nothing, so its rebuild does not count.
             for upstream in model.depends_on:
+                if upstream in model.lookups:
+                    continue
                 if self._rebuilt_since(upstream, state.get("last_success_at")):
                     return f"its upstream {upstream} was rebuilt in full"
         return None
