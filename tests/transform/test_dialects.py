@@ -62,6 +62,33 @@ def test_qualify_over_star_is_expanded_from_the_schema(engine: Engine, data: Bro
     assert result.num_rows == 3
 
 
+def test_qualify_with_a_column_condition_reads_the_same_rows(engine: Engine, data: Bronze) -> None:
+    """A QUALIFY that also tests a table column (projected or not): on engines without QUALIFY
+    the rewrite used to keep `b.partition_key` outside the subquery that holds it."""
+    newest = "row_number() OVER (PARTITION BY tid ORDER BY b.ingested_at DESC) = 1"
+    projected = _rows(
+        engine,
+        "SELECT b.transaction_data ->> 'transaction_id' AS tid, b.partition_key "
+        f"FROM bronze.scout_raw_transactions AS b QUALIFY {newest} "
+        "AND b.partition_key > DATE '2025-01-06' ORDER BY tid",
+    )
+    assert projected == [("t2", date(2025, 1, 7)), ("t3", date(2025, 1, 12))]
+    hidden = _rows(
+        engine,
+        "SELECT b.transaction_data ->> 'transaction_id' AS tid "
+        f"FROM bronze.scout_raw_transactions AS b QUALIFY {newest} "
+        "AND b.partition_key > DATE '2025-01-06' ORDER BY tid",
+    )
+    assert hidden == [("t2",), ("t3",)]
+    if engine.dialect != "duckdb":
+        with pytest.raises(UnsupportedError, match=r"QUALIFY reads b\.partition_key"):
+            transpile(
+                "SELECT b.id AS partition_key FROM bronze.scout_raw_transactions AS b "
+                "QUALIFY row_number() OVER (ORDER BY b.id) = 1 AND b.partition_key > DATE '2025-01-06'",
+                engine.dialect,
+            )
+
+
 def test_group_by_all_and_json_on_jsonb(engine: Engine, data: Bronze) -> None:
     rows = _rows(
         engine,

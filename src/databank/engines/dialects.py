@@ -6,6 +6,8 @@ dialect subclass whose generator overrides that one construct:
 
 - `QUALIFY` over `SELECT *` leaks the helper window column (`_w`) on engines without QUALIFY:
   refused unless the stars were expanded from a schema first (`expand_stars`).
+- `QUALIFY … AND t.col > 0` keeps `t.col` outside the subquery the rewrite wraps the SELECT in:
+  pointed at the subquery's column (refused when that name is another expression).
 - `GROUP BY ALL` is passed through to PostgreSQL 15, which rejects it: expanded to positions.
 - JSON extraction becomes `JSON_EXTRACT_PATH[_TEXT]`, which rejects `jsonb`: the `->`/`->>`
   operators work on both json and jsonb. DuckDB's multi-path `json_extract_string(d, ['$.a', …])`
@@ -122,7 +124,29 @@ def _eliminate_qualify_safely(expression: exp.Expr) -> exp.Expr:
             "QUALIFY over SELECT * cannot be rewritten without the table's columns "
             "(expand the stars from a schema first, or list the columns)"
         )
-    return transforms.eliminate_qualify(expression)
+    qualified = isinstance(expression, exp.Select) and bool(expression.args.get("qualify"))
+    result = transforms.eliminate_qualify(expression)
+    if qualified:
+        _outer_columns_unqualified(result)
+    return result
+
+
+def _outer_columns_unqualified(wrapped: exp.Select) -> None:
+    """sqlglot moves a QUALIFY into `SELECT … FROM (…) AS _t WHERE …` but keeps the condition's
+    table-qualified columns (`t.b > 0`), which the outer query cannot see: point each at the
+    subquery's column of that name, which must be that same column."""
+    inner = wrapped.args["from_"].this.this
+    projected = {select.alias_or_name: select.unalias() for select in inner.selects}
+    condition = wrapped.args.get("where")
+    for column in list(condition.find_all(exp.Column)) if condition else []:
+        if not column.table:
+            continue
+        if projected.get(column.name) != column:
+            raise UnsupportedError(
+                f"QUALIFY reads {column.sql()}, but the SELECT's column {column.name} is "
+                "another expression: alias it differently or project the column"
+            )
+        column.set("table", None)
 
 
 def _expand_group_by_all(expression: exp.Expr) -> exp.Expr:
