@@ -139,8 +139,8 @@ def _outer_columns_unqualified(wrapped: exp.Select) -> None:
     projected = {select.alias_or_name: select.unalias() for select in inner.selects}
     condition = wrapped.args.get("where")
     for column in list(condition.find_all(exp.Column)) if condition else []:
-        if not column.table:
-            continue
+        if not column.table or column.find_ancestor(exp.Select) is not wrapped:
+            continue  # unqualified, or a subquery's own column
         if projected.get(column.name) != column:
             raise UnsupportedError(
                 f"QUALIFY reads {column.sql()}, but the SELECT's column {column.name} is "
