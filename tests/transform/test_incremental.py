@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -401,6 +402,32 @@ def test_a_day_that_loses_its_last_row_is_rebuilt_downstream(
     assert (date(2025, 1, 1), "north", "online") not in _gold(engine)
     # both readers of silver have read the removal: it is forgotten
     assert engine.count_rows(removals.log_name(SILVER)) == 0
+    assert_full_refresh_keeps(engine, runner, GOLD)
+
+
+def test_text_partitions_beyond_the_listed_limit_go_through_a_temp_table(
+    engine: Engine, models_dir: Path, bronze: Bronze
+) -> None:
+    """More text keys than the engine lists (DuckDB: 200) are read and replaced through a temp
+    table of them: the same rows as listing them, and as a full refresh."""
+    write_model(models_dir, GOLD, REGIONAL_GOLD)
+    runner = Runner(engine, models_dir)
+    for i, region in enumerate(["north", "south", "east"]):
+        bronze.add(f"a{i}", "2025-01-01", "1.00", region=region)
+    assert runner.run().status == "success"
+    bronze.add("b1", "2025-01-02", "2.00", region="north")
+    bronze.add("b2", "2025-01-02", "3.00", region="south")
+    engine.capabilities = replace(engine.capabilities, listed_text_keys=1)
+    report = runner.run()
+    gold = report.result(GOLD)
+    assert (gold.mode, gold.partitions, gold.partition_values) == ("incremental", 2, [])
+    assert _gold(engine) == {
+        (date(2025, 1, 1), "north", "online"): (Decimal("1.00"), 1),
+        (date(2025, 1, 1), "south", "online"): (Decimal("1.00"), 1),
+        (date(2025, 1, 1), "east", "online"): (Decimal("1.00"), 1),
+        (date(2025, 1, 2), "north", "online"): (Decimal("2.00"), 1),
+        (date(2025, 1, 2), "south", "online"): (Decimal("3.00"), 1),
+    }
     assert_full_refresh_keeps(engine, runner, GOLD)
 
 

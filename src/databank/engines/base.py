@@ -35,6 +35,10 @@ class Capabilities:
     # where False, their keys are proven by the models' `unique` tests in each writing transaction
     model_keys: bool = True
     concurrent_processes: bool = True  # several processes may write at once
+    # Up to this many text partition keys (customer ids, say) go into a statement as listed
+    # values; beyond it, a join on a temp table of them. Dates and numbers are always listed
+    # up to the runner's MAX_LISTED: they cluster, and a listed day lets a scan skip blocks.
+    listed_text_keys: int = 2000
 
 
 MODEL_LAYERS = frozenset({"silver", "gold", "platinum"})

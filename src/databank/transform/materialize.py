@@ -2,7 +2,8 @@
 
 Everything is set-based SQL on the engine; only the list of touched partitions (or keys) comes back
 to Python, to be passed as parameters (the engines push `col IN ($p0, …)` down into scans; a
-semi-join on a temp table is used beyond `MAX_LISTED` values). Each write, its tests, its watermarks
+semi-join on a temp table is used beyond `MAX_LISTED` values, and for text keys beyond the engine's
+`listed_text_keys`). Each write, its tests, its watermarks
 and its refresh mark commit together, or not at all.
 """
 
@@ -178,7 +179,10 @@ class Materializer(UpsertMixin, SummaryMixin):
             save(engine, self.run_id, model.name, intervals, "incremental", 0, 0)
             return Outcome("incremental", 0, 0, [], [])
         values: list[Any] | None = None
-        if found <= MAX_LISTED:
+        limit = MAX_LISTED
+        if c.info.family(column) == "text":
+            limit = min(limit, engine.capabilities.listed_text_keys)
+        if found <= limit:
             # the type in the text: PostgreSQL caches a plan per statement text, and the same
             # text over a temp table of another partition type fails ("cached plan must not
             # change result type") once a date-partitioned model prepared it
