@@ -2,9 +2,9 @@
 
 Everything is set-based SQL on the engine; only the list of touched partitions (or keys) comes back
 to Python, to be passed as parameters (the engines push `col IN ($p0, …)` down into scans; a
-semi-join on a temp table is used beyond `MAX_LISTED` values, and for text keys beyond the engine's
-`listed_text_keys`). Each write, its tests, its watermarks
-and its refresh mark commit together, or not at all.
+semi-join on a temp table is used beyond `MAX_LISTED` values, and for text keys beyond the
+engine's `listed_text_keys`). Each write, its tests, its watermarks and its refresh mark commit
+together, or not at all.
 """
 
 from __future__ import annotations
